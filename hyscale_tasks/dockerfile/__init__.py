@@ -1,0 +1,1 @@
+"""Dockerfile generation from ``image.buildSpec`` (HyScale's dockerfile generator, §4)."""

@@ -1,0 +1,1 @@
+"""Images: registry credentials, build, push and registry probes. The only user of ``docker``."""

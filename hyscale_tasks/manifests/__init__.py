@@ -1,0 +1,1 @@
+"""Kubernetes manifests from a service spec: plugins emit snippets, the pipeline inserts them."""

@@ -1,0 +1,1 @@
+"""The manifest plugins. Their order is fixed in :mod:`hyscale_tasks.manifests.all_plugins`."""

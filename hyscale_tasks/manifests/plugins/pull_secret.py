@@ -1,0 +1,38 @@
+"""ImagePullSecretHandler: a dockerconfigjson Secret with the registry's credentials (§6.2 #1).
+
+The registry credentials are resolved by the caller (the docker SDK's credential lookup lives in
+``image/``); this plugin only writes them down. The Secret is named after the registry and carries
+the app and environment labels only, since every service of the app may share it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from hyscale_tasks.manifests.base import APP_LABEL, ENV_LABEL, Plugin, RenderContext, Snippet
+
+DOCKER_HUB = "index.docker.io"
+
+
+def _contribute(ctx: RenderContext) -> list[Snippet]:
+    secret = ctx.pull_secret
+    registry = ctx.service.image.registry or DOCKER_HUB
+    if secret is None:
+        ctx.warn(f"Missing credentials for the registry {registry}. Please perform "
+                 f"'docker login {registry} ' to continue with the deployment")
+        return []
+    config = {"auths": {secret.registry: {"auth": secret.auth}}}
+    encoded = base64.b64encode(json.dumps(config, separators=(",", ":")).encode()).decode()
+    labels = {key: value for key, value in ctx.labels.items() if key in (APP_LABEL, ENV_LABEL)}
+    return [
+        Snippet("Secret", "apiVersion", "v1", secret.registry),
+        Snippet("Secret", "kind", "Secret", secret.registry),
+        Snippet("Secret", "metadata", {"name": secret.name, "labels": labels},
+                secret.registry),
+        Snippet("Secret", "data", {".dockerconfigjson": encoded}, secret.registry),
+        Snippet("Secret", "type", "kubernetes.io/dockerconfigjson", secret.registry),
+    ]
+
+
+IMAGE_PULL_SECRET = Plugin("ImagePullSecretHandler", _contribute)

@@ -1,0 +1,1 @@
+"""Service specs (.hspec) and profiles (.hprof): loading, validation, profile merge and names."""

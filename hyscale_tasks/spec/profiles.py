@@ -1,0 +1,35 @@
+"""Finding a service's profile the way HyScale's ``-P <name>`` does, minus its prefix quirk.
+
+HyScale looks in the spec's folder and in its ``profiles/`` sub-folder for
+``<profile>-<service>*.hprof``; that prefix match lets ``dev-web2.hprof`` claim service ``web``.
+We match ``<profile>-<service>.hprof`` exactly. Finding one in both folders is an error, as in
+HyScale, because it cannot be known which one the user meant.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hyscale_tasks.errors import HyscaleError
+
+
+def profile_candidates(spec_dir: Path, profile: str, service: str) -> list[Path]:
+    """Every existing ``<profile>-<service>.hprof`` in ``spec_dir`` and ``spec_dir/profiles``."""
+    name = f"{profile}-{service}.hprof"
+    return [folder / name for folder in (spec_dir, spec_dir / "profiles")
+            if (folder / name).is_file()]
+
+
+def find_profile(spec_dir: Path, profile: str, service: str) -> Path:
+    """The one profile file of ``service`` for ``profile``, or a :class:`HyscaleError`."""
+    found = profile_candidates(spec_dir, profile, service)
+    if not found:
+        raise HyscaleError(
+            f"Profile not found for services {service}: no {profile}-{service}.hprof in "
+            f"{spec_dir} or {spec_dir / 'profiles'}.\n  fix: create that file (it needs "
+            f"'environment: {profile}' and 'overrides: {service}'), or render without profile=.")
+    if len(found) > 1:
+        raise HyscaleError(
+            f"Service {service} cannot have multiple profiles: {found[0]} and {found[1]}.\n"
+            "  fix: keep one of the two files.")
+    return found[0]

@@ -1,0 +1,65 @@
+"""The files a spec refers to: file() props, k8s snippets, artifacts and build scripts.
+
+Used twice: at task-load time, on the raw YAML, to give each stage its ``file_dep`` (so this
+module must stay cheap and must never raise), and by the ``spec`` stage, which reads them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hyscale_tasks.spec.model import file_prop_argument
+from hyscale_tasks.spec.yamlfile import JsonPath
+
+
+@dataclass(frozen=True)
+class Reference:
+    field: JsonPath
+    argument: str  # as written in the spec
+    path: Path  # resolved against the spec's folder
+
+
+def _resolve(base_dir: Path, argument: str) -> Path:
+    return (base_dir / argument.replace("\\", "/")).resolve()
+
+
+def _mapping(value: Any) -> dict[Any, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def prop_files(data: dict[str, Any], base_dir: Path) -> list[Reference]:
+    found = []
+    places: list[tuple[JsonPath, Any]] = [(("props",), data.get("props"))]
+    places += [(("agents", i, "props"), _mapping(agent).get("props"))
+               for i, agent in enumerate(_list(data.get("agents")))]
+    for where, props in places:
+        for key, value in _mapping(props).items():
+            argument = file_prop_argument(value)
+            if argument is not None:
+                found.append(Reference((*where, key), argument, _resolve(base_dir, argument)))
+    return found
+
+
+def snippet_files(data: dict[str, Any], base_dir: Path) -> list[Reference]:
+    return [Reference(("k8sSnippets", i), str(item), _resolve(base_dir, str(item)))
+            for i, item in enumerate(_list(data.get("k8sSnippets")))]
+
+
+def build_files(data: dict[str, Any], base_dir: Path) -> list[Reference]:
+    """Artifacts and configure/run scripts of ``image.buildSpec``."""
+    build = _mapping(_mapping(data.get("image")).get("buildSpec"))
+    found = [Reference(("image", "buildSpec", "artifacts", i, "source"), str(a["source"]),
+                       _resolve(base_dir, str(a["source"])))
+             for i, a in enumerate(_list(build.get("artifacts")))
+             if isinstance(a, dict) and a.get("source")]
+    for field in ("configCommandsScript", "runCommandsScript"):
+        if build.get(field) and not build.get(field.replace("Script", "")):
+            found.append(Reference(("image", "buildSpec", field), str(build[field]),
+                                   _resolve(base_dir, str(build[field]))))
+    return found

@@ -1,0 +1,89 @@
+"""The python-actions of the render stages: thin calls into the domain packages.
+
+Each turns a :class:`HyscaleError` into doit's ``TaskFailed`` (a clean message, exit 1, no
+traceback), and anything else propagates as the bug it is. Module-level functions only, so that
+``doit -n N`` can send them to worker processes.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ParamSpec
+
+from doit.exceptions import TaskFailed
+
+from hyscale_tasks.errors import HyscaleError
+from hyscale_tasks.files import PRIVATE, read_json, write_json_if_changed, write_output_set
+
+P = ParamSpec("P")
+
+
+def reports_errors(action: Callable[P, None]) -> Callable[P, TaskFailed | None]:
+    @functools.wraps(action)
+    def run(*args: P.args, **kwargs: P.kwargs) -> TaskFailed | None:
+        try:
+            action(*args, **kwargs)
+        except HyscaleError as exc:
+            print(f"[ERROR]  {exc}", file=sys.stderr)
+            return TaskFailed(str(exc))
+        return None
+    return run
+
+
+def _warn(messages: list[str]) -> None:
+    for message in messages:
+        print(f"[WARN]  {message}", file=sys.stderr)
+
+
+@reports_errors
+def spec_stage(spec_path: str, profile: str | None, app: str, build_record: str,
+               deploy_record: str) -> None:
+    from hyscale_tasks.spec.profiles import find_profile
+    from hyscale_tasks.spec.records import make_records, write_records
+
+    spec = Path(spec_path)
+    profile_path = None
+    if profile is not None:
+        service = _service_name(spec)
+        profile_path = find_profile(spec.parent, profile, service)
+    records = make_records(spec, profile_path, app)
+    _warn(records.warnings)
+    write_records(records, Path(build_record), Path(deploy_record))
+
+
+def _service_name(spec: Path) -> str:
+    from hyscale_tasks.spec.yamlfile import load_mapping
+
+    document = load_mapping(spec, "service spec")
+    return str(document.data.get("name", spec.name.split(".", 1)[0]))
+
+
+@reports_errors
+def dockerfile_stage(build_record: str, folder: str, index: str) -> None:
+    from hyscale_tasks.dockerfile.generate import plan
+
+    result = plan(read_json(Path(build_record)))
+    _warn(result.warnings)
+    write_output_set(Path(folder), result.files, Path(index))
+    record = read_json(Path(index))
+    record["decision"] = result.decision
+    write_json_if_changed(Path(index), record)
+
+
+@reports_errors
+def manifests_stage(deploy_record: str, folder: str, index: str) -> None:
+    from hyscale_tasks.image.credentials import find_credentials
+    from hyscale_tasks.manifests.base import PullSecret
+    from hyscale_tasks.manifests.render import render_record
+
+    record: dict[str, Any] = read_json(Path(deploy_record))
+    credentials = find_credentials((record["spec"].get("image") or {}).get("registry"))
+    pull_secret = PullSecret(credentials.registry, credentials.auth) if credentials else None
+    manifests, warnings = render_record(record, pull_secret)
+    _warn(warnings)
+    # Manifests can carry secret values and registry credentials: owner-only, like the records.
+    files = {m.file_name: (m.to_yaml().encode(), PRIVATE) for m in manifests}
+    write_output_set(Path(folder), files, Path(index))

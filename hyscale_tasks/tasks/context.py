@@ -1,0 +1,86 @@
+"""Who and where: the apps folder, the app, its namespace and profile, and HYSCALE_HOME.
+
+Resolved once per process, when tasks are loaded, from doit variables (``doit app=shop``), then
+environment variables, then defaults (design §1). App and namespace are load-time inputs because
+they are part of every task's state path.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from doit import get_var
+from doit.exceptions import InvalidCommand
+
+from hyscale_tasks.errors import HyscaleError
+from hyscale_tasks.spec import names
+
+DEFAULT_APPS = "apps"
+
+
+@dataclass(frozen=True)
+class Context:
+    apps_dir: Path
+    app: str
+    namespace: str
+    profile: str | None
+    home: Path
+
+    @property
+    def app_home(self) -> Path:
+        return self.home / "apps" / self.app
+
+
+def hyscale_home() -> Path:
+    configured = os.environ.get("HYSCALE_HOME")
+    return Path(configured).expanduser().resolve() if configured else Path.home() / ".hyscale"
+
+
+def _variable(name: str) -> str | None:
+    value = get_var(name, None) or os.environ.get(f"HYSCALE_{name.upper()}")
+    return str(value) if value else None
+
+
+def find_apps(apps_dir: Path) -> list[str]:
+    """Sub-folders of ``apps_dir`` that hold at least one .hspec (directly or one level down)."""
+    if not apps_dir.is_dir():
+        return []
+    return sorted(entry.name for entry in apps_dir.iterdir()
+                  if entry.is_dir() and not entry.name.startswith(".")
+                  and (any(entry.glob("*.hspec")) or any(entry.glob("*/*.hspec"))))
+
+
+def resolve(base: Path) -> Context:
+    """The context for tasks loaded from a dodo file in ``base``; raise InvalidCommand if bad."""
+    try:
+        return _resolve(base)
+    except HyscaleError as exc:
+        raise InvalidCommand(str(exc)) from None
+
+
+@cache
+def _resolve(base: Path) -> Context:
+    apps_value = _variable("apps")
+    apps_dir = (base / (apps_value or DEFAULT_APPS)).resolve()
+    available = find_apps(apps_dir)
+    app = _variable("app")
+    if app is None:
+        if len(available) != 1:
+            listed = ", ".join(available) if available else "none"
+            raise HyscaleError(f"Choose an app: {apps_dir} holds {len(available)} apps "
+                               f"({listed}).\n  fix: run 'doit app=<name>' with one of them, or "
+                               "'doit apps=<folder> app=<name>'.")
+        app = available[0]
+    names.check_app(app)
+    if app not in available:
+        raise HyscaleError(f"App '{app}' not found: {apps_dir / app} holds no .hspec file.\n"
+                           f"  fix: use one of: {', '.join(available) or 'none'}; or point "
+                           "apps= at the folder that holds your app.")
+    namespace = names.check_namespace(_variable("namespace") or app)
+    profile = _variable("profile")
+    if profile is not None:
+        names.check_profile(profile)
+    return Context(apps_dir, app, namespace, profile, hyscale_home())

@@ -1,0 +1,121 @@
+"""The doit task creators of the render stages: ``spec``, ``dockerfile`` and ``manifests``.
+
+Per service the chain is: spec files -> ``spec:<svc>`` -> build and deploy records ->
+``dockerfile:<svc>`` (build record + artifacts) and ``manifests:<svc>`` (deploy record). Each
+stage writes only what changed, so an unchanged record stops the chain right there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from doit import get_initial_workdir
+from doit.tools import config_changed
+
+from hyscale_tasks import __version__
+from hyscale_tasks.image.credentials import docker_config_file
+from hyscale_tasks.tasks import actions
+from hyscale_tasks.tasks.context import Context, resolve
+from hyscale_tasks.tasks.discovery import ServiceEntry, discover
+from hyscale_tasks.tasks.paths import service_paths
+from hyscale_tasks.tasks.uptodate import OutputsIntact
+
+TaskDict = dict[str, Any]
+
+
+def project_dir() -> Path:
+    """Where relative ``apps=`` paths start: the folder doit was started from."""
+    return Path(get_initial_workdir() or ".").resolve()
+
+
+def _services() -> tuple[Context, list[ServiceEntry]]:
+    ctx = resolve(project_dir())
+    return ctx, _discover(ctx)
+
+
+def _discover(ctx: Context) -> list[ServiceEntry]:
+    from doit.exceptions import InvalidCommand
+
+    from hyscale_tasks.errors import HyscaleError
+
+    try:
+        return discover(ctx.apps_dir / ctx.app, ctx.profile)
+    except HyscaleError as exc:
+        raise InvalidCommand(str(exc)) from None
+
+
+def _settings(**settings: Any) -> Any:
+    """The non-file inputs of a task. doit keeps one config_changed value per task, so a task
+    gets exactly one of these. The tool's version is always in: an upgrade re-renders once."""
+    return config_changed({"hyscale-tasks": __version__, **settings})
+
+
+def task_spec() -> Iterator[TaskDict]:
+    """Validate each service's spec (and profile) into build and deploy records."""
+    ctx, services = _services()
+    yield {"name": None, "doc": "validate every service's spec and profile"}
+    for entry in services:
+        paths = service_paths(ctx.app_home, entry.name)
+        with_profile = f" + {entry.profile_path.name}" if entry.profile_path else ""
+        yield {
+            "name": entry.name,
+            "doc": f"validate {entry.spec_path.name}{with_profile} of app {ctx.app}",
+            "actions": [(actions.spec_stage, [str(entry.spec_path), ctx.profile, ctx.app,
+                                              str(paths.build_spec), str(paths.deploy_spec)])],
+            "file_dep": [str(p) for p in entry.spec_inputs],
+            "targets": [str(paths.build_spec), str(paths.deploy_spec)],
+            "uptodate": [_settings(profile=ctx.profile)],
+            "clean": True,
+        }
+
+
+def task_dockerfile() -> Iterator[TaskDict]:
+    """Generate each service's Dockerfile from image.buildSpec (skipped per HyScale's rules)."""
+    ctx, services = _services()
+    yield {"name": None, "doc": "generate the Dockerfile of every service that has a buildSpec"}
+    for entry in services:
+        paths = service_paths(ctx.app_home, entry.name)
+        yield {
+            "name": entry.name,
+            "doc": f"generate {entry.name}'s Dockerfile, artifacts and scripts",
+            "actions": [(actions.dockerfile_stage, [str(paths.build_spec), str(paths.dockerfiles),
+                                                    str(paths.dockerfile_record)])],
+            "file_dep": [str(paths.build_spec), *(str(p) for p in entry.build_inputs)],
+            "targets": [str(paths.dockerfile_record)],
+            "uptodate": [_settings(), OutputsIntact(paths.dockerfile_record)],
+        }
+
+
+def task_manifests() -> Iterator[TaskDict]:
+    """Render each service's Kubernetes manifests, one YAML file per resource."""
+    ctx, services = _services()
+    yield {"name": None, "doc": "render the Kubernetes manifests of every service"}
+    credentials = docker_config_file()
+    for entry in services:
+        paths = service_paths(ctx.app_home, entry.name)
+        yield {
+            "name": entry.name,
+            "doc": f"render {entry.name}'s Kubernetes manifests",
+            "actions": [(actions.manifests_stage, [str(paths.deploy_spec), str(paths.manifests),
+                                                   str(paths.manifests_record)])],
+            # The image-pull Secret carries the registry login: a new login re-renders it.
+            "file_dep": [str(paths.deploy_spec), *([str(credentials)] if credentials.is_file() else [])],
+            "targets": [str(paths.manifests_record)],
+            "uptodate": [_settings(), OutputsIntact(paths.manifests_record)],
+        }
+
+
+def doit_config() -> dict[str, Any]:
+    """DOIT_CONFIG for a dodo file: per-app state under HYSCALE_HOME, a render by default."""
+    ctx = resolve(project_dir())
+    ctx.app_home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return {
+        "default_tasks": ["dockerfile", "manifests"],
+        "backend": "sqlite3-locked",
+        "dep_file": str(ctx.app_home / "doit.sqlite"),
+        "par_type": "process",
+        "action_string_formatting": "new",
+        "verbosity": 1,
+    }

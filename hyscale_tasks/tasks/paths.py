@@ -1,0 +1,48 @@
+"""Where one service's files live under ``$HYSCALE_HOME/apps/<app>/<service>/`` (design §2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ServicePaths:
+    root: Path
+
+    @property
+    def dockerfiles(self) -> Path:
+        return self.root / "generated-files" / "dockerfiles"
+
+    @property
+    def manifests(self) -> Path:
+        return self.root / "generated-files" / "manifests"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def state(self) -> Path:
+        """Stage records: what each stage produced, read by the next one and by probes."""
+        return self.root / "state"
+
+    @property
+    def build_spec(self) -> Path:
+        return self.state / "build-spec.json"
+
+    @property
+    def deploy_spec(self) -> Path:
+        return self.state / "deploy-spec.json"
+
+    @property
+    def dockerfile_record(self) -> Path:
+        return self.state / "dockerfile.json"
+
+    @property
+    def manifests_record(self) -> Path:
+        return self.state / "manifests.json"
+
+
+def service_paths(app_home: Path, service: str) -> ServicePaths:
+    return ServicePaths(app_home / service)

@@ -1,0 +1,71 @@
+"""Running the real ``doit`` command on a copy of an app, as a user would, for the task tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+APPS = REPO / "apps"
+
+
+@dataclass
+class DoitResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def executed(self) -> list[str]:
+        """Tasks whose actions ran (doit's console reporter marks them with '.')."""
+        return [line[3:].strip() for line in self.stdout.splitlines() if line.startswith(".  ")]
+
+    @property
+    def skipped(self) -> list[str]:
+        return [line[3:].strip() for line in self.stdout.splitlines() if line.startswith("-- ")]
+
+
+@dataclass
+class Workspace:
+    """An apps folder and a HYSCALE_HOME of a test's own, with no docker login."""
+
+    apps: Path
+    home: Path
+    docker_config: Path
+
+    def add_app(self, name: str, source: Path | None = None) -> Path:
+        target = self.apps / name
+        shutil.copytree(source or APPS / name, target)
+        return target
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(HYSCALE_HOME=str(self.home), DOCKER_CONFIG=str(self.docker_config))
+        env.pop("HYSCALE_APP", None)
+        return env
+
+    def doit(self, *args: str, check: bool = True) -> DoitResult:
+        return self.wait(self.start(*args), check=check)
+
+    def start(self, *args: str) -> subprocess.Popen[str]:
+        command = [sys.executable, "-m", "doit", "-f", str(REPO / "dodo.py"),
+                   f"apps={self.apps}", *args]
+        return subprocess.Popen(command, cwd=REPO, env=self.env(), text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def wait(self, process: subprocess.Popen[str], check: bool = True) -> DoitResult:
+        stdout, stderr = process.communicate(timeout=120)
+        result = DoitResult(process.returncode, stdout, stderr)
+        if check and result.returncode != 0:
+            raise AssertionError(f"doit failed ({result.returncode}):\n{stdout}\n{stderr}")
+        return result
+
+    def service_dir(self, app: str, service: str) -> Path:
+        return self.home / "apps" / app / service
+
+    def manifest(self, app: str, service: str, name: str) -> Path:
+        return self.service_dir(app, service) / "generated-files" / "manifests" / name
