@@ -51,7 +51,8 @@ def test_hello_web_has_what_its_readme_promises(workspace: Workspace) -> None:
     annotation = json.loads(web["deployment.yaml"]["metadata"]["annotations"]["hyscale.io/service-spec"])
     assert "secrets" not in annotation and "change-me" not in json.dumps(annotation)
     dockerfiles = workspace.service_dir("hello", "web") / "generated-files" / "dockerfiles"
-    assert sorted(p.name for p in dockerfiles.iterdir()) == ["Dockerfile", "artifacts", "configure.sh", "run.sh"]
+    assert sorted(p.name for p in dockerfiles.iterdir()) == [
+        "Dockerfile", "artifacts", "configure.sh", "run.sh"]
 
 
 def test_secret_bearing_files_are_private(workspace: Workspace) -> None:
