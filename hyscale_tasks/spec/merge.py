@@ -21,13 +21,14 @@ SNIPPET_MERGE_KEYS: Mapping[str, str] = {"containers": "name", "ports": "name"}
 class MergeKeyError(HyscaleError):
     """Two lists of objects met with no key to match their elements by."""
 
-    def __init__(self, field: str) -> None:
-        self.field = field
-        super().__init__(f"Merge key not found while merging {field}")
+    def __init__(self, path: tuple[str | int, ...]) -> None:
+        self.path = path
+        self.field = str(path[-1])
+        super().__init__(f"Merge key not found while merging {self.field}")
 
 
 def strategic_merge(source: Any, patch: Any, keys: Mapping[str, str],
-                    replace: frozenset[str] = frozenset()) -> Any:
+                    replace: frozenset[str] = frozenset(), _at: tuple[str | int, ...] = ()) -> Any:
     """Return ``source`` with ``patch`` merged in; neither argument is modified."""
     if patch is None:
         return source
@@ -42,9 +43,9 @@ def strategic_merge(source: Any, patch: Any, keys: Mapping[str, str],
                 merged[key] = value
             elif isinstance(value, list):
                 merged[key] = value if key in replace else _merge_list(
-                    key, merged[key], value, keys, replace)
+                    (*_at, key), merged[key], value, keys, replace)
             elif isinstance(value, dict):
-                merged[key] = strategic_merge(merged[key], value, keys, replace)
+                merged[key] = strategic_merge(merged[key], value, keys, replace, (*_at, key))
             else:
                 merged[key] = value
         return merged
@@ -59,21 +60,22 @@ def _kind(value: Any) -> str:
     return "scalar"
 
 
-def _merge_list(field: str, source: list[Any], patch: list[Any], keys: Mapping[str, str],
-                replace: frozenset[str]) -> list[Any]:
+def _merge_list(at: tuple[str | int, ...], source: list[Any], patch: list[Any],
+                keys: Mapping[str, str], replace: frozenset[str]) -> list[Any]:
     result = list(source)
-    for element in patch:
+    for position, element in enumerate(patch):
         if not isinstance(element, dict):
             if element not in result:
                 result.append(element)
             continue
-        key = keys.get(field)
+        key = keys.get(str(at[-1]))
         if key is None:
-            raise MergeKeyError(field)
+            raise MergeKeyError(at)
         for index, existing in enumerate(result):
             if isinstance(existing, dict) and key in element and \
                     str(existing.get(key)) == str(element[key]):
-                result[index] = strategic_merge(existing, element, keys, replace)
+                result[index] = strategic_merge(existing, element, keys, replace,
+                                                (*at, position))
                 break
         else:
             result.append(element)

@@ -195,7 +195,7 @@ def parse_health(value: Any) -> HealthCheck | None:
     if not isinstance(value, dict):
         return None  # a bare 'healthCheck:' (null) means no check, as in HyScale
     path = value.get("httpPath")
-    # HyScale drops the probe for a blank httpPath; a TCP check is what such a spec asks for.
+    # The schema refuses a blank httpPath (HyScale would silently drop the probe).
     return HealthCheck(str(path).strip() or None if path is not None else None)
 
 

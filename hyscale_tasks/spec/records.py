@@ -20,7 +20,14 @@ from hyscale_tasks.files import write_json_if_changed
 from hyscale_tasks.spec import rules
 from hyscale_tasks.spec.effective import EffectiveSpec, load_effective
 from hyscale_tasks.spec.model import service_from_record
-from hyscale_tasks.spec.references import Reference, build_files, prop_files, snippet_files
+from hyscale_tasks.spec.references import (
+    Reference,
+    build_files,
+    prop_files,
+    snippet_files,
+    user_dockerfile,
+)
+from hyscale_tasks.spec.yamlfile import yaml_error_text
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,15 @@ def make_records(spec_path: Path, profile_path: Path | None, app: str) -> SpecRe
     base = effective.base_dir
     for ref in build_files(effective.data, base):
         _require_file(effective, ref, "artifact" if "artifacts" in ref.field else "script")
+    user_build = user_dockerfile(effective.data, base)
+    if user_build is not None:
+        context, dockerfile = user_build
+        if not context.path.is_dir():
+            raise effective.fail(context.field, f"build context {context.argument} is not a folder "
+                                 f"(looked for {context.path})",
+                                 f"Give the build context folder, relative to {base}.")
+        _require_file(effective, dockerfile, "Dockerfile",
+                      relative_to=f"the build context {context.path}")
     files = {ref.argument: _read_base64(effective, ref) for ref in prop_files(effective.data, base)}
     snippets = [_read_snippet(effective, ref) for ref in snippet_files(effective.data, base)]
     service_from_record(effective.data, files)  # proves the typed view builds before we record
@@ -71,11 +87,13 @@ def _where(effective: EffectiveSpec, ref: Reference) -> str:
     return str(effective.locate(ref.field))
 
 
-def _require_file(effective: EffectiveSpec, ref: Reference, what: str) -> None:
+def _require_file(effective: EffectiveSpec, ref: Reference, what: str,
+                  relative_to: str | None = None) -> None:
     if not ref.path.is_file():
         state = "is a directory" if ref.path.is_dir() else "not found"
         raise effective.fail(ref.field, f"{what} {ref.argument} {state} (looked for {ref.path})",
-                             f"Give the path of an existing file, relative to {effective.base_dir}.")
+                             "Give the path of an existing file, relative to "
+                             f"{relative_to or effective.base_dir}.")
 
 
 def _read_base64(effective: EffectiveSpec, ref: Reference) -> str:
@@ -88,10 +106,13 @@ def _read_snippet(effective: EffectiveSpec, ref: Reference) -> dict[str, Any]:
     try:
         docs = [doc for doc in yaml.safe_load_all(ref.path.read_text(encoding="utf-8"))
                 if doc is not None]
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise effective.fail(ref.field, f"Failed to read K8s Snippets from file {ref.argument}: "
-                             f"{str(exc).splitlines()[0]}",
+    except yaml.YAMLError as exc:
+        raise effective.fail(ref.field, f"Failed to read K8s Snippets from file {ref.argument}, "
+                             f"{yaml_error_text(exc)}",
                              "Provide a valid YAML snippet for K8s Snippets.") from None
+    except UnicodeDecodeError as exc:
+        raise effective.fail(ref.field, f"Failed to read K8s Snippets from file {ref.argument}: "
+                             f"not UTF-8 text ({exc.reason})", "Save the snippet as UTF-8.") from None
     for doc in docs:
         if not isinstance(doc, dict) or not isinstance(doc.get("kind"), str):
             raise SpecError(effective.locate(ref.field),

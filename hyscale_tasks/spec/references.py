@@ -63,3 +63,22 @@ def build_files(data: dict[str, Any], base_dir: Path) -> list[Reference]:
             found.append(Reference(("image", "buildSpec", field), str(build[field]),
                                    _resolve(base_dir, str(build[field]))))
     return found
+
+
+def user_dockerfile(data: dict[str, Any], base_dir: Path) -> tuple[Reference, Reference] | None:
+    """The build context and the Dockerfile of ``image.dockerfile``, if the spec has one.
+
+    HyScale reads ``dockerfilePath`` as a folder under ``path`` holding a file named Dockerfile
+    (§5.3); we also accept it naming the file itself, which is what most users write.
+    """
+    dockerfile = _mapping(data.get("image")).get("dockerfile")
+    if not isinstance(dockerfile, dict):
+        return None
+    context_arg = str(dockerfile.get("path") or ".")
+    context = Reference(("image", "dockerfile", "path"), context_arg, _resolve(base_dir, context_arg))
+    file_arg = str(dockerfile.get("dockerfilePath") or "")
+    candidate = _resolve(context.path, file_arg) if file_arg else context.path
+    if file_arg and not candidate.is_dir():  # a file, or nothing: then name what was asked for
+        return context, Reference(("image", "dockerfile", "dockerfilePath"), file_arg, candidate)
+    field = ("image", "dockerfile", "dockerfilePath") if file_arg else ("image", "dockerfile")
+    return context, Reference(field, file_arg or "Dockerfile", candidate / "Dockerfile")

@@ -6,12 +6,21 @@ render, so a spec that would fail at deploy time fails before anything is writte
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from hyscale_tasks.errors import SpecError
 from hyscale_tasks.spec.effective import EffectiveSpec
 from hyscale_tasks.spec.model import Port, parse_port
+from hyscale_tasks.spec.yamlfile import JsonPath, YamlDocument
+
+INT32_MAX = 2**31 - 1
+Fail = Callable[[JsonPath | list[str | int], str, str], SpecError]
 
 
 def check_all(spec: EffectiveSpec) -> None:
-    check_volumes(spec)
+    check_unique_names(spec)
+    check_replicas(spec)
     check_ports(spec)
     check_network_policies(spec)
     check_load_balancer(spec)
@@ -28,15 +37,48 @@ def _agent_ports(spec: EffectiveSpec) -> list[tuple[int, int, Port]]:
             for p, port in enumerate(agent.get("ports") or ())]
 
 
-def check_volumes(spec: EffectiveSpec) -> None:
-    for index, volume in enumerate(spec.data.get("volumes") or ()):
-        if not str(volume.get("path") or "").strip():
-            raise spec.fail(["volumes", index], "Manifest validation failed. Error  Invalid volumes "
-                            f"[{volume.get('name')}]: the volume has no path",
-                            "Give the volume a mount path, e.g. 'path: /var/lib/data'.")
+def check_unique_names(spec: EffectiveSpec) -> None:
+    """Volumes and sidecars are matched by name; Kubernetes rejects two containers of one name.
+
+    The profile is checked on its own too: merging would fold its two same-named entries into one.
+    """
+    documents: list[tuple[dict[str, Any], Fail]] = [(spec.data, spec.fail)]
+    if spec.profile is not None:
+        documents.insert(0, (spec.profile.data, _fail_in(spec.profile)))
+    for data, fail in documents:
+        for field, what in (("volumes", "volume"), ("agents", "sidecar")):
+            seen: dict[str, int] = {}
+            for index, item in enumerate(data.get(field) or ()):
+                name = str(item.get("name"))
+                if name in seen:
+                    raise fail([field, index, "name"],
+                               f"{what} name '{name}' is used twice (also {field}[{seen[name]}])",
+                               f"Give each {what} its own name.")
+                if field == "agents" and name == spec.name:
+                    raise fail([field, index, "name"],
+                               f"sidecar '{name}' has the service's own name: the pod would have "
+                               "two containers of that name", "Give the sidecar another name.")
+                seen[name] = index
+
+
+def _fail_in(document: YamlDocument) -> Fail:
+    def fail(parts: JsonPath | list[str | int], cause: str, fix: str) -> SpecError:
+        return SpecError(document.locate(parts), cause, fix)
+    return fail
+
+
+def check_replicas(spec: EffectiveSpec) -> None:
+    replicas = spec.data.get("replicas")
+    values = replicas.items() if isinstance(replicas, dict) else [(None, replicas)]
+    for key, value in values:
+        if isinstance(value, int) and not isinstance(value, bool) and value > INT32_MAX:
+            where: list[str | int] = ["replicas", key] if key else ["replicas"]
+            raise spec.fail(where, f"{value} replicas is more than Kubernetes accepts ({INT32_MAX})",
+                            "Ask for a realistic number of replicas, e.g. replicas: 3.")
 
 
 def check_ports(spec: EffectiveSpec) -> None:
+    # The service's own ports may repeat (8080 and 8080/tcp): HyScale keeps one, and so do we.
     seen = {port.key for port in _service_ports(spec)}
     for agent, position, port in _agent_ports(spec):
         if port.key in seen:
@@ -98,7 +140,8 @@ def check_load_balancer(spec: EffectiveSpec) -> None:
                             f"with the ports mentioned in the hspec. Mismatched port : {port.key}",
                             "Use one of the ports under 'ports'.")
     if not spec.data.get("external"):
-        raise spec.fail(["external"], "LoadBalancer configuration requires external field to be "
+        where = ["external"] if "external" in spec.data else ["loadBalancer"]
+        raise spec.fail(where, "LoadBalancer configuration requires external field to be "
                         "set as true in hspec.", "Set 'external: true'.")
 
 

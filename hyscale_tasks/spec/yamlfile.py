@@ -45,9 +45,16 @@ def load_mapping(path: Path, what: str) -> YamlDocument:
         raise SpecError(SpecLocation(path, 0, ""), f"{what} path is a directory, not a file",
                         f"Name the {what} file itself, e.g. web.hspec.") from None
     except UnicodeDecodeError as exc:
-        raise SpecError(SpecLocation(path, 0, ""), f"{what} file is not UTF-8 text ({exc.reason})",
+        line = exc.object[:exc.start].count(b"\n") + 1
+        raise SpecError(SpecLocation(path, line, ""), f"{what} file is not UTF-8 text ({exc.reason})",
                         "Save the file as UTF-8.") from None
     return parse_mapping(text, path, what)
+
+
+def _first_lines(what: str) -> str:
+    if what == "profile":
+        return "'environment: <profile>' and 'overrides: <service>'"
+    return "'name: <service>'"
 
 
 def parse_mapping(text: str, path: Path, what: str) -> YamlDocument:
@@ -57,14 +64,12 @@ def parse_mapping(text: str, path: Path, what: str) -> YamlDocument:
         node = loader.get_single_node()
         if node is None:
             raise SpecError(SpecLocation(path, 1, ""), f"{what} file is empty",
-                            f"Write the {what} as a YAML mapping, starting with 'name: <service>'.")
+                            f"Write the {what} as a YAML mapping, starting with {_first_lines(what)}.")
+        lines: dict[JsonPath, int] = {}
+        _index(node, (), lines, path)  # before construction flattens '<<' merges into the node
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 0
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise SpecError(SpecLocation(path, line, ""), f"incorrect YAML format: {problem}",
-                        _yaml_fix(text, line)) from None
+        raise SpecError(*_yaml_problem(exc, text, path)) from None
     except yaml.YAMLError as exc:
         raise SpecError(SpecLocation(path, 0, ""), f"incorrect YAML format: {exc}",
                         "Fix the YAML syntax.") from None
@@ -73,9 +78,7 @@ def parse_mapping(text: str, path: Path, what: str) -> YamlDocument:
     if not isinstance(data, dict):
         raise SpecError(SpecLocation(path, 1, ""),
                         f"{what} must be a YAML mapping of fields, found {type(data).__name__}",
-                        "Write one 'field: value' per line, e.g. 'name: web'.")
-    lines: dict[JsonPath, int] = {}
-    _index(node, (), lines, path)
+                        f"Write one 'field: value' per line, starting with {_first_lines(what)}.")
     _keep_source_text(node, (), data)
     return YamlDocument(path, data, lines)
 
@@ -107,6 +110,33 @@ def _keep_source_text(node: yaml.Node, here: JsonPath, parent: Any) -> None:
             _keep_source_text(item, (*here, position), parent[position])
 
 
+def _yaml_problem(exc: yaml.MarkedYAMLError, text: str, path: Path) -> tuple[SpecLocation, str, str]:
+    """Location, cause and fix for a YAML syntax error."""
+    problem = exc.problem or exc.context or "invalid YAML"
+    mark = exc.problem_mark or exc.context_mark
+    if "single document" in (exc.context or ""):
+        return (SpecLocation(path, mark.line + 1 if mark else 0, ""),
+                "incorrect YAML format: a second YAML document starts here",
+                "A spec or profile holds one YAML document: remove the second '---' and what follows.")
+    if exc.context_mark is not None and ("end of stream" in problem or "<stream end>" in problem):
+        # An unclosed quote or bracket: the useful place is where it was opened.
+        mark = exc.context_mark
+        problem = f"{exc.context} that is never closed"
+        line = mark.line + 1
+        return (SpecLocation(path, line, ""), f"incorrect YAML format: {problem}",
+                "Close the quote or bracket opened on this line.")
+    line = mark.line + 1 if mark else 0
+    return SpecLocation(path, line, ""), f"incorrect YAML format: {problem}", _yaml_fix(text, line)
+
+
+def yaml_error_text(exc: yaml.YAMLError) -> str:
+    """A YAML error in one line: ``line 3: expected ',' or ']'``."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        location, cause, _ = _yaml_problem(exc, "", Path("-"))
+        return f"line {location.line}: {cause.removeprefix('incorrect YAML format: ')}"
+    return str(exc).splitlines()[0]
+
+
 def _yaml_fix(text: str, line: int) -> str:
     source = text.splitlines()[line - 1] if 0 < line <= len(text.splitlines()) else ""
     if "{{" in source:
@@ -122,6 +152,8 @@ def _index(node: yaml.Node, here: JsonPath, lines: dict[JsonPath, int], path: Pa
         seen: set[object] = set()
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # '<<: *defaults' brings keys in; explicit ones may override them
             child = (*here, key)
             if key in seen:
                 raise SpecError(SpecLocation(path, key_node.start_mark.line + 1, field_path(child)),

@@ -28,7 +28,7 @@ def reports_errors(action: Callable[P, None]) -> Callable[P, TaskFailed | None]:
             action(*args, **kwargs)
         except HyscaleError as exc:
             print(f"[ERROR]  {exc}", file=sys.stderr)
-            return TaskFailed(str(exc))
+            return TaskFailed(str(exc), report=False)  # already said once, above
         return None
     return run
 

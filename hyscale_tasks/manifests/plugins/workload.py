@@ -1,8 +1,10 @@
 """The pod owner (Deployment or StatefulSet) and the Service: HyScale's plugins #5-#18.
 
 Deliberate changes from HyScale: ports keep the spec's order (HyScale's come from a hash set);
-startCommand items are trimmed (``"go ,run"`` is ``go`` and ``run``); a blank ``httpPath`` is a
-TCP check rather than no check at all; no ``imagePullSecrets: [{}]`` without a pull secret.
+startCommand items are trimmed (``"go ,run"`` is ``go`` and ``run``); no
+``imagePullSecrets: [{}]`` without a pull secret; the CPU warning says "minimum cpu" where
+HyScale's says "minimum memory". (A blank ``httpPath``, which HyScale reads as "no probe at all",
+is refused by the schema: an HTTP check needs a path.)
 """
 
 from __future__ import annotations
