@@ -45,7 +45,8 @@ class Workspace:
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
         env.update(HYSCALE_HOME=str(self.home), DOCKER_CONFIG=str(self.docker_config))
-        env.pop("HYSCALE_APP", None)
+        for variable in ("HYSCALE_APPS", "HYSCALE_APP", "HYSCALE_NAMESPACE", "HYSCALE_PROFILE"):
+            env.pop(variable, None)
         return env
 
     def doit(self, *args: str, check: bool = True) -> DoitResult:

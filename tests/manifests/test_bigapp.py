@@ -20,12 +20,9 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import shutil
 import stat
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +30,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.doit_runner import DoitResult, Workspace
 from tests.manifests.helpers import validate_k8s
 
 REPO = Path(__file__).resolve().parents[2]
@@ -68,26 +66,10 @@ REGISTRY = {"admin": "registry.example.com:5000", "api": "registry.example.com:5
 # --- running doit ---------------------------------------------------------------------------
 
 @dataclass
-class DoitRun:
-    args: tuple[str, ...]
-    returncode: int
-    stdout: str
-    stderr: str
-
-    @property
-    def executed(self) -> list[str]:
-        return [line[3:].strip() for line in self.stdout.splitlines() if line.startswith(".  ")]
-
-    @property
-    def up_to_date(self) -> list[str]:
-        return [line[3:].strip() for line in self.stdout.splitlines() if line.startswith("-- ")]
-
-
-@dataclass
 class Render:
     environment: str
     home: Path
-    run: DoitRun
+    run: DoitResult
     paths: dict[str, dict[str, Path]]  # service -> file name -> path
     docs: dict[str, dict[str, dict[str, Any]]]  # service -> file name -> manifest
 
@@ -101,18 +83,12 @@ class Render:
         return dict(self.pod(service)["containers"][index])
 
 
-def _doit(home: Path, apps: Path, docker_config: Path, *args: str) -> DoitRun:
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("HYSCALE_APPS", "HYSCALE_APP", "HYSCALE_NAMESPACE", "HYSCALE_PROFILE")}
-    env.update(HYSCALE_HOME=str(home), DOCKER_CONFIG=str(docker_config))
-    argv = (f"apps={apps}", f"app={APP}", *args)
-    done = subprocess.run([sys.executable, "-m", "doit", *argv], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
-    return DoitRun(argv, done.returncode, done.stdout, done.stderr)
+def _doit(home: Path, apps: Path, docker_config: Path, *args: str) -> DoitResult:
+    return Workspace(apps, home, docker_config).doit(f"app={APP}", *args, check=False)
 
 
-def _collect(home: Path, environment: str, run: DoitRun) -> Render:
-    assert run.returncode == 0, f"doit {' '.join(run.args)} failed:\n{run.stdout}\n{run.stderr}"
+def _collect(home: Path, environment: str, run: DoitResult) -> Render:
+    assert run.returncode == 0, f"doit failed:\n{run.stdout}\n{run.stderr}"
     paths: dict[str, dict[str, Path]] = {}
     docs: dict[str, dict[str, dict[str, Any]]] = {}
     for path in sorted((home / "apps" / APP).glob("*/generated-files/manifests/*.yaml")):
@@ -129,7 +105,7 @@ class BigApp:
     default: Render  # no profile
     dev: Render  # profile=dev
     prod: Render  # profile=prod, after dev, in the same HYSCALE_HOME
-    prod_again: DoitRun  # the same command once more
+    prod_again: DoitResult  # the same command once more
     prod_fresh: Render  # profile=prod in an empty HYSCALE_HOME
 
     @property
@@ -972,7 +948,7 @@ def test_switching_profile_re_renders_what_the_profiles_change(bigapp: BigApp) -
     # Every spec record changes with the profile; no profile touches an image, so the
     # Dockerfiles stay as they are; every service's manifests change.
     assert sorted(run.executed) == sorted(_tasks("spec") + _tasks("manifests"))
-    assert sorted(run.up_to_date) == sorted(_tasks("dockerfile"))
+    assert sorted(run.skipped) == sorted(_tasks("dockerfile"))
     # ... and the result is exactly a fresh prod render: stale dev files are gone
     fresh = bigapp.prod_fresh
     assert {s: set(d) for s, d in bigapp.prod.docs.items()} == {s: set(d) for s, d in fresh.docs.items()}
@@ -985,7 +961,7 @@ def test_second_run_executes_nothing(bigapp: BigApp) -> None:
     run = bigapp.prod_again
     assert run.returncode == 0, run.stderr
     assert run.executed == []
-    assert sorted(run.up_to_date) == sorted(_tasks("spec") + _tasks("dockerfile") + _tasks("manifests"))
+    assert sorted(run.skipped) == sorted(_tasks("spec") + _tasks("dockerfile") + _tasks("manifests"))
 
 
 def test_secret_manifests_and_state_records_are_private(bigapp: BigApp) -> None:
