@@ -74,16 +74,39 @@ def dockerfile_stage(build_record: str, folder: str, index: str) -> None:
 
 
 @reports_errors
-def manifests_stage(deploy_record: str, folder: str, index: str) -> None:
+def manifests_stage(deploy_record: str, push_record: str, folder: str, index: str) -> None:
     from hyscale_tasks.image.credentials import find_credentials
+    from hyscale_tasks.image.names import pinned_reference
     from hyscale_tasks.manifests.base import PullSecret
     from hyscale_tasks.manifests.render import render_record
 
     record: dict[str, Any] = read_json(Path(deploy_record))
-    credentials = find_credentials((record["spec"].get("image") or {}).get("registry"))
+    image = record["spec"].get("image") or {}
+    credentials = find_credentials(image.get("registry"))
     pull_secret = PullSecret(credentials.registry, credentials.auth) if credentials else None
-    manifests, warnings = render_record(record, pull_secret)
+    # Once pushed, the image is named by digest: a new image under the same tag rolls the pods.
+    pinned = pinned_reference(image, Path(push_record))
+    manifests, warnings = render_record(record, pull_secret, pinned)
     _warn(warnings)
     # Manifests can carry secret values and registry credentials: owner-only, like the records.
     files = {m.file_name: (m.to_yaml().encode(), PRIVATE) for m in manifests}
     write_output_set(Path(folder), files, Path(index))
+    written = read_json(Path(index))
+    written["pinnedImage"] = pinned
+    write_json_if_changed(Path(index), written)
+
+
+@reports_errors
+def build_stage(build_spec: str, dockerfiles: str, record: str, context_cache: str, log: str,
+                verbose: bool) -> None:
+    from hyscale_tasks.image.stages import run_build
+
+    run_build(Path(build_spec), Path(dockerfiles), Path(record), Path(context_cache), Path(log),
+              verbose)
+
+
+@reports_errors
+def push_stage(build_record: str, record: str, log: str, verbose: bool) -> None:
+    from hyscale_tasks.image.stages import run_push
+
+    run_push(Path(build_record), Path(record), Path(log), verbose)

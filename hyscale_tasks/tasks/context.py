@@ -28,6 +28,7 @@ class Context:
     namespace: str
     profile: str | None
     home: Path
+    verbose: bool = False
 
     @property
     def app_home(self) -> Path:
@@ -83,4 +84,5 @@ def _resolve(base: Path) -> Context:
     profile = _variable("profile")
     if profile is not None:
         names.check_profile(profile)
-    return Context(apps_dir, app, namespace, profile, hyscale_home())
+    verbose = (_variable("verbose") or "").lower() in ("1", "true", "yes")
+    return Context(apps_dir, app, namespace, profile, hyscale_home(), verbose)

@@ -7,6 +7,7 @@ stage writes only what changed, so an unchanged record stops the chain right the
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,13 @@ from hyscale_tasks.tasks import actions
 from hyscale_tasks.tasks.context import Context, resolve
 from hyscale_tasks.tasks.discovery import ServiceEntry, discover
 from hyscale_tasks.tasks.paths import service_paths
-from hyscale_tasks.tasks.uptodate import OutputsIntact
+from hyscale_tasks.tasks.uptodate import (
+    ContextUnchanged,
+    ImageAvailable,
+    ImagePinned,
+    OutputsIntact,
+    RegistryServes,
+)
 
 TaskDict = dict[str, Any]
 
@@ -88,6 +95,44 @@ def task_dockerfile() -> Iterator[TaskDict]:
         }
 
 
+def task_build() -> Iterator[TaskDict]:
+    """Build each service's image with the Docker engine (skipped for a prebuilt image)."""
+    ctx, services = _services()
+    yield {"name": None, "doc": "build the image of every service that builds one"}
+    for entry in services:
+        paths = service_paths(ctx.app_home, entry.name)
+        yield {
+            "name": entry.name,
+            "doc": f"build {entry.name}'s image (docker build; log in logs/build.log)",
+            "actions": [(actions.build_stage, [str(paths.build_spec), str(paths.dockerfiles),
+                                               str(paths.build_record), str(paths.context_cache),
+                                               str(paths.build_log), ctx.verbose])],
+            "file_dep": [str(paths.build_spec), str(paths.dockerfile_record)],
+            "targets": [str(paths.build_record)],
+            "uptodate": [_settings(),
+                         ContextUnchanged(paths.build_spec, paths.build_record, paths.context_cache),
+                         ImageAvailable(paths.build_record, paths.push_record)],
+        }
+
+
+def task_push() -> Iterator[TaskDict]:
+    """Push each service's image to its registry, after checking the login."""
+    ctx, services = _services()
+    yield {"name": None, "doc": "push the image of every service that builds one"}
+    for entry in services:
+        paths = service_paths(ctx.app_home, entry.name)
+        yield {
+            "name": entry.name,
+            "doc": f"push {entry.name}'s image to its registry (log in logs/push.log)",
+            "actions": [(actions.push_stage, [str(paths.build_record), str(paths.push_record),
+                                              str(paths.push_log), ctx.verbose])],
+            "file_dep": [str(paths.build_record)],
+            "targets": [str(paths.push_record)],
+            "uptodate": [_settings(cleanup=os.environ.get("HYS_IMAGE_CLEANUP_POLICY", "")),
+                         RegistryServes(paths.build_record, paths.push_record)],
+        }
+
+
 def task_manifests() -> Iterator[TaskDict]:
     """Render each service's Kubernetes manifests, one YAML file per resource."""
     ctx, services = _services()
@@ -98,12 +143,14 @@ def task_manifests() -> Iterator[TaskDict]:
         yield {
             "name": entry.name,
             "doc": f"render {entry.name}'s Kubernetes manifests",
-            "actions": [(actions.manifests_stage, [str(paths.deploy_spec), str(paths.manifests),
+            "actions": [(actions.manifests_stage, [str(paths.deploy_spec), str(paths.push_record),
+                                                   str(paths.manifests),
                                                    str(paths.manifests_record)])],
             # The image-pull Secret carries the registry login: a new login re-renders it.
             "file_dep": [str(paths.deploy_spec), *([str(credentials)] if credentials.is_file() else [])],
             "targets": [str(paths.manifests_record)],
-            "uptodate": [_settings(), OutputsIntact(paths.manifests_record)],
+            "uptodate": [_settings(), OutputsIntact(paths.manifests_record),
+                         ImagePinned(paths.deploy_spec, paths.push_record, paths.manifests_record)],
         }
 
 

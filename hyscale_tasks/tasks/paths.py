@@ -43,6 +43,26 @@ class ServicePaths:
     def manifests_record(self) -> Path:
         return self.state / "manifests.json"
 
+    @property
+    def build_record(self) -> Path:
+        return self.state / "build.json"
+
+    @property
+    def push_record(self) -> Path:
+        return self.state / "push.json"
+
+    @property
+    def context_cache(self) -> Path:
+        return self.state / "context-hashes.json"
+
+    @property
+    def build_log(self) -> Path:
+        return self.logs / "build.log"
+
+    @property
+    def push_log(self) -> Path:
+        return self.logs / "push.log"
+
 
 def service_paths(app_home: Path, service: str) -> ServicePaths:
     return ServicePaths(app_home / service)

@@ -7,6 +7,7 @@ an exception in a probe aborts the whole doit run.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -24,3 +25,129 @@ class OutputsIntact:
 
     def __repr__(self) -> str:
         return f"generated files listed in {self.index} are present and unedited"
+
+
+def _record(path: Path) -> dict[str, Any] | None:
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return loaded if isinstance(loaded, dict) else None
+
+
+def registry_serves(push: dict[str, Any]) -> bool:
+    """One registry read (shared by the probes of one run): is the pushed digest still there?"""
+    key = (push.get("registry"), push.get("repository"), push.get("tag"), push.get("digest"))
+    if key not in _REGISTRY_ANSWERS:
+        from hyscale_tasks.image.credentials import find_credentials
+        from hyscale_tasks.image.names import ImageName
+        from hyscale_tasks.image.registry import served_digest
+
+        try:
+            image = ImageName(str(push["registry"]), str(push["repository"]), str(push["tag"]))
+            registry = image.registry if image.registry != "docker.io" else None
+            _REGISTRY_ANSWERS[key] = served_digest(image, find_credentials(registry)) == push["digest"]
+        except Exception:  # a probe must never raise; "not sure" means run the stage
+            _REGISTRY_ANSWERS[key] = False
+    return _REGISTRY_ANSWERS[key]
+
+
+_REGISTRY_ANSWERS: dict[tuple[Any, ...], bool] = {}
+
+
+class ImageAvailable:
+    """The built image can still be pushed or is still served: the registry has the pushed
+    digest (no Docker call), or else the local image is still there (one Docker call)."""
+
+    def __init__(self, build_record: Path, push_record: Path) -> None:
+        self.build_record = build_record
+        self.push_record = push_record
+
+    def __call__(self, task: Any, values: Any) -> bool:
+        built = _record(self.build_record)
+        if built is None:
+            return False
+        if built.get("decision") == "prebuilt-image":
+            return True
+        pushed = _record(self.push_record)
+        if pushed is not None and pushed.get("imageId") == built.get("imageId") \
+                and registry_serves(pushed):
+            return True
+        try:
+            from hyscale_tasks.image.build import image_exists
+            from hyscale_tasks.image.client import connect
+
+            return image_exists(connect(), str(built["imageId"]))
+        except Exception:  # no engine: let the build stage say so, clearly
+            return False
+
+    def __repr__(self) -> str:
+        return "the built image is in the registry or still in the local Docker engine"
+
+
+class ContextUnchanged:
+    """For a user Dockerfile: the build context's content digest is the one last built."""
+
+    def __init__(self, build_spec: Path, build_record: Path, cache: Path) -> None:
+        self.build_spec = build_spec
+        self.build_record = build_record
+        self.cache = cache
+
+    def __call__(self, task: Any, values: Any) -> bool | None:
+        spec = _record(self.build_spec)
+        built = _record(self.build_record)
+        if spec is None or built is None:
+            return False
+        if built.get("decision") != "user-dockerfile":
+            return None  # the generated Dockerfile folder is a file_dep already
+        try:
+            from hyscale_tasks.image.stages import user_context_digest
+
+            return bool(user_context_digest(spec, self.cache) == built.get("contextDigest"))
+        except Exception:  # the build stage reports what is wrong
+            return False
+
+    def __repr__(self) -> str:
+        return "the build context (minus .dockerignore) has the content last built"
+
+
+class RegistryServes:
+    """The push is current: same image, and the registry still serves its digest for the tag."""
+
+    def __init__(self, build_record: Path, push_record: Path) -> None:
+        self.build_record = build_record
+        self.push_record = push_record
+
+    def __call__(self, task: Any, values: Any) -> bool:
+        built = _record(self.build_record)
+        pushed = _record(self.push_record)
+        if built is None or pushed is None:
+            return False
+        if built.get("decision") == "prebuilt-image":
+            return pushed.get("reference") == built.get("target")
+        return pushed.get("imageId") == built.get("imageId") and registry_serves(pushed)
+
+    def __repr__(self) -> str:
+        return "the registry still serves the pushed digest for this tag"
+
+
+class ImagePinned:
+    """The manifests name the image the way the last push says: by digest once it is pushed."""
+
+    def __init__(self, deploy_spec: Path, push_record: Path, manifests_record: Path) -> None:
+        self.deploy_spec = deploy_spec
+        self.push_record = push_record
+        self.manifests_record = manifests_record
+
+    def __call__(self, task: Any, values: Any) -> bool:
+        from hyscale_tasks.image.names import pinned_reference
+
+        spec = _record(self.deploy_spec)
+        rendered = _record(self.manifests_record)
+        if spec is None or rendered is None:
+            return False
+        image = (spec.get("spec") or {}).get("image") or {}
+        return bool(rendered.get("pinnedImage") == pinned_reference(image, self.push_record))
+
+    def __repr__(self) -> str:
+        return "the manifests pin the image digest of the last push"

@@ -40,9 +40,9 @@ def test_every_task_and_group_has_a_doc_line(workspace: Workspace) -> None:
     workspace.add_app("shop")
     listing = workspace.doit("list", "--all", "app=shop").stdout.splitlines()
     names = {line.split()[0] for line in listing}
-    assert names == {"spec", "dockerfile", "manifests"} | {
-        f"{stage}:{svc}" for stage in ("spec", "dockerfile", "manifests")
-        for svc in ("frontend", "catalog", "cart")}
+    stages = ("spec", "dockerfile", "build", "push", "manifests")
+    assert names == set(stages) | {f"{stage}:{svc}" for stage in stages
+                                   for svc in ("frontend", "catalog", "cart")}
     assert all(len(line.split(maxsplit=1)) == 2 for line in listing)
 
 

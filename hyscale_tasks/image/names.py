@@ -1,0 +1,61 @@
+"""Image names: HyScale's local build tag, the registry name, and the reference a deploy pins.
+
+No docker import here: the render (manifests) reads these too, and it must run without Docker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hyscale_tasks.files import read_json
+
+DOCKER_HUB = "docker.io"
+
+
+@dataclass(frozen=True)
+class ImageName:
+    """``registry/repository:tag`` split as the registry API needs it."""
+
+    registry: str
+    repository: str
+    tag: str
+
+    @property
+    def reference(self) -> str:
+        return f"{self.registry}/{self.repository}:{self.tag}"
+
+    @classmethod
+    def parse(cls, reference: str) -> ImageName:
+        registry, _, rest = reference.partition("/")
+        repository, _, tag = rest.rpartition(":")
+        return cls(registry, repository, tag)
+
+
+def local_tag(app: str, service: str, tag: str | None) -> str:
+    """HyScale's intermediate tag: ``hyscale.io/<app>/<service>[:<tag>]``."""
+    name = f"hyscale.io/{app}/{service}".replace(" ", "").lower()
+    return f"{name}:{tag}" if tag else name
+
+
+def target_name(image: dict[str, Any]) -> ImageName:
+    """Where the service image is pushed: ``image.registry/image.name:image.tag``."""
+    tag = str(image.get("tag") or "latest")
+    registry = str(image.get("registry") or DOCKER_HUB).rstrip("/")
+    return ImageName(registry.lower(), str(image["name"]).replace(" ", "").lower(), tag)
+
+
+def pinned_reference(image: dict[str, Any], push_record: Path) -> str | None:
+    """``registry/name:tag@sha256:...`` when the push record is for this very image name."""
+    try:
+        pushed = read_json(push_record)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(pushed, dict) or not pushed.get("digest") or not image.get("name"):
+        return None
+    target = target_name(image)
+    if (pushed.get("registry"), pushed.get("repository"), pushed.get("tag")) != \
+            (target.registry, target.repository, target.tag):
+        return None
+    return f"{target.reference}@{pushed['digest']}"

@@ -1,0 +1,48 @@
+"""Login check, tag and ``docker push``, streamed to logs/push.log (HyScale §5.1 steps 4, 7, 8).
+
+The login is checked against the registry before anything is tagged or pushed, so a wrong or
+missing login fails the stage with nothing half-done and names the fix.
+"""
+
+from __future__ import annotations
+
+import docker
+
+from hyscale_tasks.image.client import DockerError, docker_errors
+from hyscale_tasks.image.credentials import RegistryCredentials
+from hyscale_tasks.image.names import ImageName
+from hyscale_tasks.image.registry import is_loopback
+from hyscale_tasks.image.streams import StreamLog, follow
+
+
+def missing_login(registry: str) -> DockerError:
+    return DockerError(f"Cannot find {registry} credentials. Do 'docker login {registry}' to "
+                       "continue with the deployment")
+
+
+def check_login(client: docker.DockerClient, credentials: RegistryCredentials) -> None:
+    """Ask the registry, through the engine, whether these credentials are good."""
+    registry = credentials.registry
+    address = f"http://{registry}" if is_loopback(registry) else registry
+    with docker_errors(f"log in to {registry}",
+                       f"Failed to authenticate with the docker registry {registry}",
+                       f"docker login {registry}"):
+        client.login(credentials.username, credentials.password, registry=address, reauth=True)
+
+
+def push(client: docker.DockerClient, image_id: str, target: ImageName,
+         credentials: RegistryCredentials, log: StreamLog) -> str:
+    """Tag ``image_id`` as ``target`` and push it; return the digest the registry reported."""
+    repository = f"{target.registry}/{target.repository}"
+    log.write(f"docker push {target.reference}")
+    with docker_errors(f"push {target.reference}"):
+        client.api.tag(image_id, repository, target.tag)
+        events = client.api.push(repository, tag=target.tag, stream=True, decode=True,
+                                 auth_config={"username": credentials.username,
+                                              "password": credentials.password})
+        aux = follow(events, log, f"push image {target.reference}")
+    digest = next((str(item["Digest"]) for item in reversed(aux) if "Digest" in item), None)
+    if not digest:
+        raise DockerError(f"Failed to push image {target.reference}: the registry reported no "
+                          f"digest.\n  last lines of {log.path}:\n{log.tail()}")
+    return digest

@@ -1,0 +1,109 @@
+"""Registry probes over the Docker Registry HTTP API v2: does it still serve this digest?
+
+One ``HEAD /v2/<repository>/manifests/<tag>`` (plus a token request where the registry uses
+bearer tokens) tells whether the registry still maps the tag to the digest we pushed. The
+manifest Accept headers matter: without them a registry answers with a schema-1 manifest whose
+digest is a different one (test-infra §3). No Docker engine is involved.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from hyscale_tasks.errors import HyscaleError
+from hyscale_tasks.image.credentials import RegistryCredentials
+from hyscale_tasks.image.names import ImageName
+
+MANIFEST_TYPES = ", ".join([
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+])
+TIMEOUT = 10
+_DOCKER_HUB = {"docker.io", "index.docker.io", "registry.hub.docker.com", "registry-1.docker.io"}
+
+
+class RegistryError(HyscaleError):
+    """The registry could not be asked (down, refused the login, answered nonsense)."""
+
+
+def base_url(image: ImageName) -> str:
+    host = "registry-1.docker.io" if image.registry in _DOCKER_HUB else image.registry
+    return f"{'http' if is_loopback(host) else 'https'}://{host}"
+
+
+def is_loopback(host: str) -> bool:
+    """Docker talks plain HTTP to registries on loopback, and so do we."""
+    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    name = name.strip("[]")
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def served_digest(image: ImageName, credentials: RegistryCredentials | None) -> str | None:
+    """The digest the registry serves for ``image``'s tag, or None when it has no such tag."""
+    url = f"{base_url(image)}/v2/{image.repository}/manifests/{urllib.parse.quote(image.tag)}"
+    headers = {"Accept": MANIFEST_TYPES}
+    if credentials is not None:
+        headers["Authorization"] = "Basic " + credentials.auth
+    try:
+        return _head(url, headers)
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            return None
+        challenge = exc.headers.get("WWW-Authenticate", "")
+        if exc.code == 401 and challenge.lower().startswith("bearer"):
+            headers["Authorization"] = "Bearer " + _token(challenge, credentials, image)
+            try:
+                return _head(url, headers)
+            except urllib.error.HTTPError as again:
+                if again.code == 404:
+                    return None
+                exc = again
+        raise RegistryError(_refusal(image, exc.code)) from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise RegistryError(f"Cannot reach registry {image.registry} ({reason}).\n"
+                            "  fix: check that the registry is up and its address is right.") from None
+
+
+def _head(url: str, headers: dict[str, str]) -> str | None:
+    request = urllib.request.Request(url, method="HEAD", headers=headers)
+    with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+        digest = response.headers.get("Docker-Content-Digest")
+    return str(digest) if digest else None
+
+
+def _token(challenge: str, credentials: RegistryCredentials | None, image: ImageName) -> str:
+    fields = dict(re.findall(r'(\w+)="([^"]*)"', challenge))
+    query = {key: fields[key] for key in ("service", "scope") if key in fields}
+    query.setdefault("scope", f"repository:{image.repository}:pull")
+    request = urllib.request.Request(f"{fields.get('realm', '')}?{urllib.parse.urlencode(query)}")
+    if credentials is not None:
+        request.add_header("Authorization", "Basic " + credentials.auth)
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+            body = json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        raise RegistryError(_refusal(image, exc.code)) from None
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise RegistryError(f"Cannot get a token from registry {image.registry}: {exc}") from None
+    return str(body.get("token") or body.get("access_token") or "")
+
+
+def _refusal(image: ImageName, status: int) -> str:
+    if status in (401, 403):
+        return (f"Registry {image.registry} refused the login for {image.repository} "
+                f"(HTTP {status}).\n  fix: docker login {image.registry}")
+    return f"Registry {image.registry} answered HTTP {status} for {image.reference}."
+
