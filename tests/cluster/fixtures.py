@@ -1,0 +1,186 @@
+"""pytest fixtures for the Kubernetes stand-in (import them from a conftest.py)::
+
+    from tests.cluster.fixtures import cluster  # noqa: F401
+
+``cluster`` starts a fresh stand-in per test (in-process, ~10 ms) with the scripted kubelet and
+yields a :class:`Cluster`: ``.kubeconfig`` (path), ``.api_client()``, ``.dynamic_client()``,
+``.audit()``, ``.kubelet`` (scripted-kubelet controls), ``.namespace()`` (a fresh namespace),
+``.image`` (an image whose pods become ready), ``.raw()``, ``.settle()`` and ``.wait_for()``.
+
+When ``HYSCALE_TEST_KUBECONFIG`` names a kubeconfig, ``cluster`` is that real cluster instead: the
+same tests run against it, namespaces made with ``.namespace()`` are deleted afterwards, and what
+only the stand-in can do (``.kubelet``, ``.audit()``, ``.standin``) skips the test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from kubernetes import client, config
+from kubernetes.dynamic import DynamicClient
+
+from .kubelet_scripted import ScriptedKubelet
+from .standin import StandIn
+
+T = TypeVar("T")
+REAL_CLUSTER_ENV = "HYSCALE_TEST_KUBECONFIG"
+REAL_IMAGE_ENV = "HYSCALE_TEST_IMAGE"
+# runs forever, needs no command, is on every cluster's registry mirror: what "a pod that becomes ready"
+# means on a real cluster when a test does not care what runs
+DEFAULT_REAL_IMAGE = "registry.k8s.io/pause:3.10"
+
+
+class Cluster:
+    def __init__(self, kubeconfig: Path, workdir: Path, standin: StandIn | None = None) -> None:
+        self.kubeconfig = kubeconfig
+        self._workdir = workdir
+        self._standin = standin
+        self._clients: list[client.ApiClient] = []
+        self._namespaces: list[str] = []
+
+    # ----- what works everywhere -----------------------------------------------------------------
+
+    @property
+    def is_standin(self) -> bool:
+        return self._standin is not None
+
+    @property
+    def image(self) -> str:
+        """An image whose pods become Running and Ready: any name under the scripted kubelet;
+        ``$HYSCALE_TEST_IMAGE`` (default the pause image) on a real cluster."""
+        if self._standin is not None:
+            return "registry.local/app:1"
+        return os.environ.get(REAL_IMAGE_ENV, DEFAULT_REAL_IMAGE)
+
+    def api_client(self) -> client.ApiClient:
+        api: client.ApiClient = config.new_client_from_config(  # type: ignore[no-untyped-call]
+            config_file=str(self.kubeconfig)
+        )
+        self._clients.append(api)
+        return api
+
+    def dynamic_client(self) -> DynamicClient:
+        """A dynamic client with its discovery cache in the test's folder (not the shared /tmp one)."""
+        cache = self._workdir / f"discovery-{secrets.token_hex(4)}.json"
+        return DynamicClient(self.api_client(), cache_file=str(cache))  # type: ignore[no-untyped-call]
+
+    def raw(
+        self, method: str, path: str, body: Any = None, content_type: str = "application/json"
+    ) -> tuple[int, Any]:
+        """A request the typed client would not send (odd content types, raw paths): (status, JSON body)."""
+        import json
+
+        api = self._first_client()
+        data = body if body is None or isinstance(body, bytes | str) else json.dumps(body)
+        params = api.param_serialize(
+            method,
+            path,
+            header_params={"Content-Type": content_type, "Accept": "application/json"},
+            body=data,
+            auth_settings=["BearerToken"],
+        )
+        response = api.call_api(*params)
+        response.read()  # type: ignore[no-untyped-call]
+        raw: bytes = response.data or b""
+        try:
+            return response.status, json.loads(raw) if raw else None
+        except ValueError:
+            return response.status, raw.decode(errors="replace")
+
+    def namespace(self, prefix: str = "t") -> str:
+        """Create a namespace with a unique name (deleted after the test on a real cluster)."""
+        name = f"{prefix}-{secrets.token_hex(3)}"
+        body = client.V1Namespace(metadata=client.V1ObjectMeta(name=name))
+        client.CoreV1Api(self._first_client()).create_namespace(body)
+        self._namespaces.append(name)
+        return name
+
+    def settle(self, timeout: float = 5.0) -> None:
+        """On the stand-in, wait until the controllers are idle; on a real cluster, nothing."""
+        if self._standin is not None and not self._standin.settle(timeout):
+            raise AssertionError(f"the stand-in's controllers did not settle within {timeout}s")
+
+    def wait_for(
+        self, check: Callable[[], T], timeout: float = 10.0, interval: float = 0.02, what: str = "condition"
+    ) -> T:
+        return wait_for(check, timeout, interval, what)
+
+    # ----- stand-in only -----------------------------------------------------------------------
+
+    @property
+    def standin(self) -> StandIn:
+        if self._standin is None:
+            pytest.skip("needs the stand-in (HYSCALE_TEST_KUBECONFIG names a real cluster)")
+        return self._standin
+
+    @property
+    def kubelet(self) -> ScriptedKubelet:
+        """The scripted kubelet's controls (``script``, ``set_state``, ``append_log``)."""
+        kubelet = self.standin.kubelet
+        if not isinstance(kubelet, ScriptedKubelet):
+            pytest.skip("needs the scripted kubelet")
+        return kubelet
+
+    def audit(self) -> list[dict[str, Any]]:
+        """The audit records so far (one per request)."""
+        return self.standin.audit.records()
+
+    # ----- teardown --------------------------------------------------------------------------------
+
+    def _first_client(self) -> client.ApiClient:
+        return self._clients[0] if self._clients else self.api_client()
+
+    def close(self) -> None:
+        if self._standin is None and self._namespaces:
+            core = client.CoreV1Api(self._first_client())
+            for name in self._namespaces:
+                with contextlib.suppress(client.ApiException):
+                    core.delete_namespace(name)
+        for api in self._clients:
+            api.close()  # type: ignore[no-untyped-call]
+        self._clients.clear()
+
+
+def wait_for(
+    check: Callable[[], T], timeout: float = 10.0, interval: float = 0.02, what: str = "condition"
+) -> T:
+    """Poll ``check`` until it returns something truthy; works the same on a real cluster."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def start_standin(workdir: Path, kubelet: ScriptedKubelet | None = None) -> tuple[StandIn, Path]:
+    standin = StandIn(kubelet or ScriptedKubelet(), audit_log=workdir / "audit.jsonl").start()
+    return standin, standin.write_kubeconfig(workdir / "kubeconfig")
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[Cluster]:
+    real = os.environ.get(REAL_CLUSTER_ENV)
+    if real:
+        handle = Cluster(Path(real), tmp_path)
+        try:
+            yield handle
+        finally:
+            handle.close()
+        return
+    standin, kubeconfig = start_standin(tmp_path)
+    handle = Cluster(kubeconfig, tmp_path, standin)
+    try:
+        yield handle
+    finally:
+        handle.close()
+        standin.stop()

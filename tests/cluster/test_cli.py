@@ -1,0 +1,73 @@
+"""``python -m tests.cluster``: foreground process, kubeconfig written once serving, audit log,
+clean exit on SIGTERM; without ``--no-docker`` (phase 1) a clear refusal."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from kubernetes import client, config
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_standalone_process_serves_audits_and_stops(tmp_path: Path) -> None:
+    kubeconfig, audit = tmp_path / "kube" / "config", tmp_path / "audit.jsonl"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.cluster",
+            "--kubeconfig",
+            str(kubeconfig),
+            "--audit-log",
+            str(audit),
+            "--no-docker",
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not kubeconfig.exists():
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            assert time.monotonic() < deadline, "no kubeconfig after 20 s"
+            time.sleep(0.05)
+        api = config.new_client_from_config(config_file=str(kubeconfig))
+        core = client.CoreV1Api(api)
+        core.create_namespace({"metadata": {"name": "cli"}})
+        core.create_namespaced_config_map("cli", {"metadata": {"name": "c"}})
+        assert [c.metadata.name for c in core.list_namespaced_config_map("cli").items] == ["c"]
+        api.close()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    records = [json.loads(line) for line in audit.read_text().splitlines()]
+    calls = [(r["verb"], r["path"]) for r in records]
+    assert ("POST", "/api/v1/namespaces") in calls
+    assert ("POST", "/api/v1/namespaces/cli/configmaps") in calls
+    assert ("GET", "/api/v1/namespaces/cli/configmaps") in calls
+    assert all(r["code"] in (200, 201) for r in records)
+
+
+def test_without_no_docker_it_refuses_until_the_docker_kubelet_exists(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.cluster", "--kubeconfig", str(tmp_path / "kc")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "Docker kubelet" in done.stderr and "--no-docker" in done.stderr
+    assert not (tmp_path / "kc").exists()
