@@ -3,6 +3,7 @@
 from hyscale_tasks.tasks.creators import (
     doit_config,
     task_build,
+    task_deploy,
     task_dockerfile,
     task_manifests,
     task_push,
@@ -11,4 +12,5 @@ from hyscale_tasks.tasks.creators import (
 
 DOIT_CONFIG = doit_config()
 
-__all__ = ["DOIT_CONFIG", "task_build", "task_dockerfile", "task_manifests", "task_push", "task_spec"]
+__all__ = ["DOIT_CONFIG", "task_build", "task_deploy", "task_dockerfile", "task_manifests",
+           "task_push", "task_spec"]

@@ -75,6 +75,10 @@ def dockerfile_stage(build_record: str, folder: str, index: str) -> None:
 
 @reports_errors
 def manifests_stage(deploy_record: str, push_record: str, folder: str, index: str) -> None:
+    render_manifests(deploy_record, push_record, folder, index)
+
+
+def render_manifests(deploy_record: str, push_record: str, folder: str, index: str) -> None:
     from hyscale_tasks.image.credentials import find_credentials
     from hyscale_tasks.image.names import pinned_reference
     from hyscale_tasks.manifests.base import PullSecret
@@ -110,3 +114,24 @@ def push_stage(build_record: str, record: str, log: str, verbose: bool) -> None:
     from hyscale_tasks.image.stages import run_push
 
     run_push(Path(build_record), Path(record), Path(log), verbose)
+
+
+def _say(message: str) -> None:
+    print(f"[INFO]  {message}", file=sys.stderr, flush=True)
+
+
+@reports_errors
+def deploy_stage(deploy_record: str, push_record: str, manifests_folder: str, manifests_index: str,
+                 namespace: str, record: str, log: str) -> None:
+    from hyscale_tasks.cluster.deploy import run_deploy
+    from hyscale_tasks.spec.model import service_from_record
+    from hyscale_tasks.tasks.uptodate import rendered_manifests
+
+    # Under `doit -n`, the render may have run before this run's push: render again if the
+    # digest it pinned is not the pushed one (a no-op when it is), so a deploy never applies
+    # a stale image reference.
+    render_manifests(deploy_record, push_record, manifests_folder, manifests_index)
+    spec: dict[str, Any] = read_json(Path(deploy_record))
+    service = service_from_record(spec["spec"], spec["files"])
+    run_deploy(rendered_manifests(Path(manifests_index)), namespace, spec["app"], service,
+               Path(record), Path(log), _say)

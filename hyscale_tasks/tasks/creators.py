@@ -22,6 +22,7 @@ from hyscale_tasks.tasks.context import Context, resolve
 from hyscale_tasks.tasks.discovery import ServiceEntry, discover
 from hyscale_tasks.tasks.paths import service_paths
 from hyscale_tasks.tasks.uptodate import (
+    ClusterInSync,
     ContextUnchanged,
     ImageAvailable,
     ImagePinned,
@@ -151,6 +152,28 @@ def task_manifests() -> Iterator[TaskDict]:
             "targets": [str(paths.manifests_record)],
             "uptodate": [_settings(), OutputsIntact(paths.manifests_record),
                          ImagePinned(paths.deploy_spec, paths.push_record, paths.manifests_record)],
+        }
+
+
+def task_deploy() -> Iterator[TaskDict]:
+    """Deploy each service: image, manifests, apply, wait for the rollout, say where it answers."""
+    ctx, services = _services()
+    yield {"name": None, "doc": f"deploy every service of {ctx.app} to namespace {ctx.namespace}"}
+    for entry in services:
+        paths = service_paths(ctx.app_home, entry.name)
+        yield {
+            "name": entry.name,
+            "doc": f"deploy {entry.name} to namespace {ctx.namespace} and wait until it is ready",
+            "actions": [(actions.deploy_stage, [str(paths.deploy_spec), str(paths.push_record),
+                                                str(paths.manifests), str(paths.manifests_record),
+                                                ctx.namespace, str(paths.deploy_record),
+                                                str(paths.deploy_log)])],
+            "file_dep": [str(paths.deploy_spec), str(paths.manifests_record)],
+            "task_dep": [f"push:{entry.name}"],
+            "targets": [str(paths.deploy_record)],
+            "uptodate": [_settings(namespace=ctx.namespace),
+                         ClusterInSync(paths.deploy_record, paths.manifests_record, ctx.namespace)],
+            "verbosity": 2,  # the rollout's progress is worth seeing while it happens
         }
 
 

@@ -56,6 +56,14 @@ class ServicePaths:
         return self.state / "context-hashes.json"
 
     @property
+    def deploy_record(self) -> Path:
+        return self.state / "deploy.json"
+
+    @property
+    def deploy_log(self) -> Path:
+        return self.logs / "deploy.log"
+
+    @property
     def build_log(self) -> Path:
         return self.logs / "build.log"
 

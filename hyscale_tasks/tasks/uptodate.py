@@ -151,3 +151,35 @@ class ImagePinned:
 
     def __repr__(self) -> str:
         return "the manifests pin the image digest of the last push"
+
+
+def rendered_manifests(index: Path) -> list[dict[str, Any]]:
+    """The manifests a render wrote, in the order it wrote them."""
+    import yaml
+
+    record = json.loads(index.read_text(encoding="utf-8"))
+    folder = Path(record["folder"])
+    return [yaml.safe_load((folder / name).read_text(encoding="utf-8"))
+            for name in record["files"]]
+
+
+class ClusterInSync:
+    """The cluster still holds this service as last deployed: one read of its workload."""
+
+    def __init__(self, record: Path, manifests_index: Path, namespace: str) -> None:
+        self.record = record
+        self.manifests_index = manifests_index
+        self.namespace = namespace
+
+    def __call__(self, task: Any, values: Any) -> bool:
+        try:
+            from hyscale_tasks.cluster.client import current_context
+            from hyscale_tasks.cluster.deploy import in_sync
+
+            return in_sync(self.record, self.namespace, current_context(),
+                           rendered_manifests(self.manifests_index))
+        except Exception:  # unreachable cluster, bad record: deploy, and let it say what is wrong
+            return False
+
+    def __repr__(self) -> str:
+        return f"the cluster still runs what was last deployed to namespace {self.namespace}"

@@ -1,0 +1,104 @@
+"""The cluster connection, from a kubeconfig, and the translation of API failures.
+
+The kubeconfig is ``$KUBECONFIG`` or ``~/.kube/config``, as for kubectl. Every API failure the
+tool expects (refused, unauthorized, not reachable) becomes a :class:`ClusterError` saying what
+failed and what to check; a 404 is a normal answer, handled where it is asked for.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import urllib3
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+from kubernetes.config.config_exception import ConfigException
+
+from hyscale_tasks.errors import HyscaleError
+
+REQUEST_TIMEOUT = 30  # seconds for one API call; waits use their own deadlines
+
+
+class ClusterError(HyscaleError):
+    """The cluster could not do what a stage asked of it."""
+
+
+@dataclass(frozen=True)
+class Cluster:
+    api: client.ApiClient
+    context: str  # the kubeconfig context, recorded so a context switch redeploys
+    kubeconfig: Path
+
+
+def kubeconfig_path() -> Path:
+    first = (os.environ.get("KUBECONFIG") or "").split(os.pathsep)[0]
+    return Path(first).expanduser() if first else Path.home() / ".kube" / "config"
+
+
+def current_context(path: Path | None = None) -> str:
+    """The kubeconfig's current context name, read without touching the network."""
+    path = path or kubeconfig_path()
+    try:
+        _, active = config.list_kube_config_contexts(config_file=str(path))
+    except (ConfigException, OSError, TypeError):
+        return ""
+    return str(active.get("name", "")) if active else ""
+
+
+def connect() -> Cluster:
+    path = kubeconfig_path()
+    if not path.is_file():
+        raise ClusterError(f"Cannot find kubeconfig(config) at {path}\n"
+                           "  fix: set KUBECONFIG to your cluster's kubeconfig, or create "
+                           "~/.kube/config.")
+    try:
+        api = config.new_client_from_config(config_file=str(path))
+    except (ConfigException, OSError, ValueError, TypeError) as exc:
+        raise ClusterError(f"Kubeconfig {path} seems to be invalid: {exc}\n"
+                           "  fix: check it with 'kubectl config view'.") from None
+    return Cluster(api, current_context(path), path)
+
+
+@contextmanager
+def api_errors(doing: str) -> Iterator[None]:
+    """Turn API failures into :class:`ClusterError`; 404s pass through to the caller."""
+    try:
+        yield
+    except ApiException as exc:
+        if exc.status == 404:
+            raise
+        raise ClusterError(f"Kubernetes refused to {doing}: {describe(exc)}") from None
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise ClusterError(f"Cannot reach the cluster to {doing}: {_first_line(exc)}\n"
+                           f"  fix: check that the cluster in {kubeconfig_path()} is up and "
+                           "reachable; run the same command again once it is.") from None
+
+
+def describe(exc: ApiException) -> str:
+    """The Status message of an API error, as kubectl would print it."""
+    message = ""
+    try:
+        import json
+
+        body: Any = json.loads(exc.body or "{}")
+        message = str(body.get("message") or "")
+    except ValueError:
+        message = str(exc.body or "")
+    status = f"HTTP {exc.status} {exc.reason or ''}".strip()
+    if exc.status == 401:
+        return f"{status}: Cluster authentication failed. Verify if cluster config is valid"
+    return f"{status}: {message}" if message else status
+
+
+def is_not_found(exc: BaseException) -> bool:
+    return isinstance(exc, ApiException) and exc.status == 404
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__

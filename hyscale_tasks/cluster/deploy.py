@@ -1,0 +1,160 @@
+"""The ``deploy`` stage of one service: apply, wait for the rollout, diagnose, tell the address.
+
+The record (``state/deploy.json``) lists what was applied with each manifest's digest, the
+namespace and kube context, and the workload's generation after the apply: checking later that
+the cluster is still in sync is one read of the workload (:func:`in_sync`).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kubernetes import client
+
+from hyscale_tasks.cluster.apply import apply_service, dynamic, ensure_namespace
+from hyscale_tasks.cluster.client import Cluster, ClusterError, api_errors, connect, is_not_found
+from hyscale_tasks.cluster.objects import SERVICE_DIGEST, WORKLOAD_KINDS, ObjectRef, service_digest
+from hyscale_tasks.cluster.pods import container_log, list_pods
+from hyscale_tasks.cluster.wait import read_workload, wait_for_rollout
+from hyscale_tasks.files import read_json, write_if_changed, write_json_if_changed
+from hyscale_tasks.spec.model import ServiceSpec
+
+DEPLOY_LOG_LINES = 100
+Report = Callable[[str], None]
+
+
+def _workload(manifests: list[dict[str, Any]]) -> dict[str, Any]:
+    for manifest in manifests:
+        if manifest.get("kind") in WORKLOAD_KINDS:
+            return manifest
+    raise ClusterError("The service has no Deployment or StatefulSet manifest to deploy")
+
+
+def _previous(record: Path, namespace: str) -> list[ObjectRef]:
+    try:
+        data = read_json(record)
+    except (OSError, ValueError):
+        return []
+    if data.get("namespace") != namespace:
+        return []  # another namespace: nothing there to prune
+    return [ObjectRef.from_json(item) for item in data.get("objects", [])]
+
+
+def run_deploy(manifests: list[dict[str, Any]], namespace: str, app: str,
+               service: ServiceSpec, record: Path, log_path: Path, report: Report) -> None:
+    cluster = connect()
+    dyn = dynamic(cluster)
+    ensure_namespace(dyn, namespace, report)
+    applied = apply_service(dyn, namespace, manifests, _previous(record, namespace), report)
+    workload = _workload(manifests)
+    kind, name = workload["kind"], workload["metadata"]["name"]
+    entry: dict[str, Any] = {
+        "namespace": namespace, "context": cluster.context, "app": app,
+        "objects": [ref.to_json() for ref in applied],
+        "serviceDigest": service_digest(manifests),
+        "workload": {"kind": kind, "apiVersion": workload["apiVersion"], "name": name,
+                     "generation": _generation(cluster, kind, namespace, name)},
+        "ready": False,
+    }
+    write_json_if_changed(record, entry)  # what is applied is recorded even if the wait fails
+    failure = wait_for_rollout(cluster.api, namespace, app, kind, name, service, report)
+    core = client.CoreV1Api(cluster.api)
+    log = _save_deploy_log(core, namespace, app, service.name, log_path, failure)
+    if failure is not None:
+        tail = "\n".join(f"    {line}" for line in log.splitlines()[-15:])
+        shown = f"\n  last lines of {failure.container or service.name}'s log:\n{tail}" if tail else ""
+        raise ClusterError(f"Deployment of {service.name} failed: {failure.reason}.\n"
+                           f"  fix: {failure.fix or 'see ' + str(log_path)}{shown}")
+    entry["ready"] = True
+    write_json_if_changed(record, entry)
+    for line in service_address(cluster, namespace, app, service, wait=True):
+        report(line)
+
+
+def _generation(cluster: Cluster, kind: str, namespace: str, name: str) -> int:
+    return int(read_workload(client.AppsV1Api(cluster.api), kind, namespace, name)
+               .metadata.generation or 0)
+
+
+def _save_deploy_log(core: client.CoreV1Api, namespace: str, app: str, name: str, path: Path,
+                     failure: Any) -> str:
+    pods = list_pods(core, namespace, app, name)
+    chosen = next((p for p in pods if failure is not None and p.metadata.name == failure.pod),
+                  pods[0] if pods else None)
+    if chosen is None:
+        return ""
+    container = failure.container if failure is not None and failure.container else name
+    text = container_log(core, namespace, chosen.metadata.name, container, DEPLOY_LOG_LINES)
+    if not text.strip():
+        text = container_log(core, namespace, chosen.metadata.name, container, DEPLOY_LOG_LINES,
+                             previous=True)
+    write_if_changed(path, text)
+    return text
+
+
+def service_address(cluster: Cluster, namespace: str, app: str, service: ServiceSpec,
+                    wait: bool) -> list[str]:
+    """HyScale's closing lines: the Service IP (or host name) and ports, and the Ingress URL."""
+    lines = []
+    if service.load_balancer is not None and service.load_balancer.host:
+        lines.append(f"Service URL : {service.load_balancer.host}")
+    if not service.ports:
+        return lines
+    core = client.CoreV1Api(cluster.api)
+    deadline = time.monotonic() + (_lb_timeout() if wait and service.external else 0)
+    while True:
+        with api_errors(f"read Service {service.name}"):
+            try:
+                live = core.read_namespaced_service(service.name, namespace)
+            except client.exceptions.ApiException as exc:
+                if is_not_found(exc):
+                    return lines
+                raise
+        spec = live.spec or client.V1ServiceSpec()
+        ports = [str(p.port) for p in spec.ports or []]
+        ingress = (live.status.load_balancer.ingress or []) if live.status and \
+            live.status.load_balancer else []
+        if ingress:
+            host = ingress[0].ip or ingress[0].hostname
+            return [f"Service IP : {','.join(f'{host}:{p}' for p in ports)}", *lines]
+        if time.monotonic() >= deadline:
+            inside = f"{service.name}.{namespace}.svc"
+            address = f"Service address : {','.join(f'{inside}:{p}' for p in ports)} " \
+                      f"(ClusterIP {spec.cluster_ip})"
+            if service.external and spec.type == "LoadBalancer":
+                address += "; no external IP assigned yet"
+            return [address, *lines]
+        time.sleep(2)
+
+
+def _lb_timeout() -> float:
+    try:
+        return int(os.environ.get("HYS_LB_READY_TIMEOUT", "90000")) / 1000
+    except ValueError:
+        return 90.0
+
+
+def in_sync(record: Path, namespace: str, context: str, manifests: list[dict[str, Any]]) -> bool:
+    """One read: the workload is there, carries the digest of these manifests, and nobody
+    changed its spec since (its generation is the one recorded after the apply)."""
+    try:
+        data = read_json(record)
+    except (OSError, ValueError):
+        return False
+    if not data.get("ready") or data.get("namespace") != namespace or \
+            data.get("context") != context or data.get("serviceDigest") != service_digest(manifests):
+        return False
+    workload = data["workload"]
+    cluster = connect()
+    try:
+        live = read_workload(client.AppsV1Api(cluster.api), workload["kind"], namespace,
+                             workload["name"])
+    except client.exceptions.ApiException:
+        return False
+    annotations = live.metadata.annotations or {}
+    return bool(annotations.get(SERVICE_DIGEST) == data["serviceDigest"]
+                and int(live.metadata.generation or 0) == int(workload["generation"]))
