@@ -1,0 +1,181 @@
+"""Operations on a deployed service: logs, undeploy, scale (HyScale §7.7, §7.8, §7.10)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+from kubernetes import client
+
+from hyscale_tasks.cluster.apply import delete_object, dynamic
+from hyscale_tasks.cluster.client import Cluster, ClusterError, api_errors
+from hyscale_tasks.cluster.objects import APPLIED_KINDS, LAST_APPLIED, ObjectRef
+from hyscale_tasks.cluster.pods import APP_LABEL, list_pods, selector
+from hyscale_tasks.cluster.status import find_workload, state_of
+from hyscale_tasks.files import write_if_changed
+
+Report = Callable[[str], None]
+SCALE_TIMEOUT = 120
+
+
+def _not_deployed(namespace: str, app: str, service: str) -> ClusterError:
+    return ClusterError(f"{service} is not deployed in namespace {namespace} under app {app}\n"
+                        f"  fix: deploy it first (doit app={app} deploy:{service}), or check the "
+                        "namespace and kube context.")
+
+
+def service_logs(cluster: Cluster, namespace: str, app: str, service: str, lines: int,
+                 follow: bool, replica: str | None, save_to: Path, out: TextIO = sys.stdout) -> None:
+    """The service container's log of one replica; saved to ``save_to`` unless following."""
+    core = client.CoreV1Api(cluster.api)
+    pods = [p for p in list_pods(core, namespace, app, service) if not p.metadata.deletion_timestamp]
+    if replica is not None:
+        chosen = next((p for p in pods if p.metadata.name == replica), None)
+        if chosen is None:
+            names = ", ".join(p.metadata.name for p in pods) or "none"
+            raise ClusterError(f'Cannot find replica "{replica}". Available replicas {names}')
+    elif not pods:
+        if find_workload(cluster.api, namespace, app, service) is None:
+            raise ClusterError("Service is not created. Check service status for more information")
+        raise ClusterError("Service has zero replicas")
+    else:
+        chosen = max(pods, key=lambda p: str(p.metadata.creation_timestamp or ""))
+    name = chosen.metadata.name
+    print(f"Service Logs from {name}", file=sys.stderr)
+    with api_errors(f"read the log of {name}"):
+        if follow:
+            stream: Any = core.read_namespaced_pod_log(name, namespace, container=service,
+                                                       follow=True, tail_lines=lines,
+                                                       _preload_content=False)
+            for chunk in stream.stream():
+                out.write(chunk.decode("utf-8", "replace"))
+                out.flush()
+            return
+        text = core.read_namespaced_pod_log(name, namespace, container=service, tail_lines=lines)
+    write_if_changed(save_to, str(text or ""))
+    out.write(str(text or ""))
+
+
+def replica_status(cluster: Cluster, namespace: str, app: str, service: str) -> list[list[str]]:
+    from hyscale_tasks.cluster.pods import aggregated_status
+    from hyscale_tasks.cluster.status import age
+
+    core = client.CoreV1Api(cluster.api)
+    return [[p.metadata.name, aggregated_status(p),
+             age(p.status.start_time if p.status else None)]
+            for p in list_pods(core, namespace, app, service)]
+
+
+def undeploy_service(cluster: Cluster, namespace: str, app: str, service: str,
+                     report: Report, keep_volumes: bool = True) -> int:
+    """Delete everything the service applied (its applied kinds, by its labels); the volume
+    claims stay unless asked. Returns how many objects were deleted."""
+    workload = find_workload(cluster.api, namespace, app, service)
+    if workload is None:
+        report("No resources to undeploy")
+        return 0
+    kinds = _applied_kinds(workload)
+    if not keep_volumes:
+        kinds.append(("PersistentVolumeClaim", "v1"))
+    dyn = dynamic(cluster)
+    deleted = 0
+    for kind, api_version in kinds:
+        try:
+            resource = dyn.resources.get(api_version=api_version, kind=kind)
+        except Exception:  # a kind the cluster no longer serves has nothing left to delete
+            continue
+        with api_errors(f"list {kind} of {service}"):
+            items = resource.get(namespace=namespace, label_selector=selector(app, service)).items
+        for item in items:
+            report(f"Deleting {kind} {item.metadata.name}")
+            if delete_object(dyn, ObjectRef(kind, api_version, item.metadata.name, ""), namespace):
+                deleted += 1
+    return deleted
+
+
+def _applied_kinds(workload: Any) -> list[tuple[str, str]]:
+    text = (workload.metadata.annotations or {}).get(APPLIED_KINDS, "")
+    pairs = []
+    for item in text.strip("[]").split(","):
+        kind, _, api_version = item.strip().partition(":")
+        if kind and api_version and kind != "PersistentVolumeClaim":
+            pairs.append((kind, api_version))
+    workload_kind = (workload.kind, "apps/v1")
+    # The workload last: deleting it first would orphan nothing, but its pods would restart.
+    return [pair for pair in pairs if pair != workload_kind] + [workload_kind]
+
+
+def undeploy_app(cluster: Cluster, namespace: str, app: str, services: list[str],
+                 report: Report, keep_volumes: bool = True) -> int:
+    deleted = sum(undeploy_service(cluster, namespace, app, name, report, keep_volumes)
+                  for name in services)
+    dyn = dynamic(cluster)  # the image-pull Secret carries only the app label
+    secrets = dyn.resources.get(api_version="v1", kind="Secret")
+    with api_errors(f"list the Secrets of app {app}"):
+        for item in secrets.get(namespace=namespace, label_selector=f"{APP_LABEL}={app}").items:
+            if (item.metadata.labels or {}).get("hyscale.io/service-name") is None:
+                report(f"Deleting Secret {item.metadata.name}")
+                deleted += delete_object(dyn, ObjectRef("Secret", "v1", item.metadata.name, ""),
+                                         namespace)
+    return deleted
+
+
+def scale_service(cluster: Cluster, namespace: str, app: str, service: str, *, up: int | None,
+                  down: int | None, to: int | None, report: Report) -> int:
+    """Scale to a replica count, through the normal patch path so last-applied stays true."""
+    for value in (up, down, to):
+        if value is not None and value < 0:
+            raise ClusterError(f"INVALID VALUE {value} : must be greater than or equal to 0")
+    if down == 0:
+        raise ClusterError("INVALID VALUE 0 : scale down by value must be greater than 0")
+    workload = find_workload(cluster.api, namespace, app, service)
+    if workload is None:
+        raise _not_deployed(namespace, app, service)
+    current = workload.spec.replicas if workload.spec.replicas is not None else 1
+    wanted = to if to is not None else current + (up or 0) - (down or 0)
+    wanted = max(wanted, 0)
+    _check_hpa(cluster, namespace, app, service, wanted, report)
+    import json
+
+    applied = json.loads((workload.metadata.annotations or {}).get(LAST_APPLIED) or "{}")
+    if current != wanted or applied.get("spec", {}).get("replicas") != wanted:
+        applied.setdefault("spec", {})["replicas"] = wanted
+        patch: list[dict[str, Any]] = [{"op": "add", "path": "/spec/replicas", "value": wanted},
+                 {"op": "add", "path": "/metadata/annotations/" + LAST_APPLIED.replace("/", "~1"),
+                  "value": json.dumps(applied, sort_keys=True)}]
+        apps = client.AppsV1Api(cluster.api)
+        with api_errors(f"scale {service}"):
+            if workload.kind == "StatefulSet":
+                apps.patch_namespaced_stateful_set(service, namespace, patch)
+            else:
+                apps.patch_namespaced_deployment(service, namespace, patch)
+    report(f"Scaling {service} to {wanted} replica(s)")
+    deadline = time.monotonic() + SCALE_TIMEOUT
+    while time.monotonic() < deadline:
+        workload = find_workload(cluster.api, namespace, app, service)
+        if workload is not None and state_of(workload) in ("Running", "Not Running") and \
+                (workload.status.ready_replicas or 0) == wanted and \
+                (workload.status.replicas or 0) == wanted:
+            return wanted
+        time.sleep(1)
+    raise ClusterError(f"Failed to scale {service} of application {app} in {namespace} namespace:"
+                       f" Timedout while waiting for {service} to be scaled")
+
+
+def _check_hpa(cluster: Cluster, namespace: str, app: str, service: str, wanted: int,
+               report: Report) -> None:
+    autoscaling = client.AutoscalingV2Api(cluster.api)
+    with api_errors(f"read the autoscaler of {service}"):
+        hpas = autoscaling.list_namespaced_horizontal_pod_autoscaler(
+            namespace, label_selector=selector(app, service)).items
+    for hpa in hpas:
+        low, high = hpa.spec.min_replicas or 1, hpa.spec.max_replicas
+        if wanted != 0 and not low <= wanted <= high:
+            raise ClusterError(f"Operation involves scaling out of the autoscaling range "
+                               f"[{low}-{high}] configured")
+        report("HPA has been enabled on this service , so the requested scale operation may not "
+               "result expected replicas. Check existing replicas using 'hyscale get replica "
+               "status' command")

@@ -1,0 +1,146 @@
+"""Service and app status (HyScale §7.5, §1.6 tables), with the troubleshooter's message."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from kubernetes import client
+
+from hyscale_tasks.cluster.client import Cluster, api_errors
+from hyscale_tasks.cluster.deploy import service_address
+from hyscale_tasks.cluster.diagnose import diagnose, not_deployed
+from hyscale_tasks.cluster.pods import APP_LABEL, SERVICE_LABEL, list_pods, selector
+from hyscale_tasks.cluster.wait import rolled_out
+from hyscale_tasks.spec.model import ServiceSpec, service_from_record
+
+RUNNING, NOT_RUNNING, NOT_DEPLOYED, FAILED, SCALING_DOWN = (
+    "Running", "Not Running", "Not Deployed", "Failed", "Scaling Down")
+SYSTEM_NAMESPACES = {"kube-system", "kube-public", "kube-node-lease"}
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    name: str
+    status: str
+    age: str
+    address: str
+    url: str
+    message: str
+    replicas: str  # "ready/desired"
+
+    def to_json(self) -> dict[str, str]:
+        return {"name": self.name, "status": self.status, "age": self.age,
+                "serviceAddress": self.address, "serviceURL": self.url,
+                "message": self.message, "replicas": self.replicas}
+
+
+def find_workload(api: client.ApiClient, namespace: str, app: str, service: str) -> Any | None:
+    apps = client.AppsV1Api(api)
+    with api_errors(f"find the workload of {service}"):
+        for listing in (apps.list_namespaced_deployment, apps.list_namespaced_stateful_set):
+            items = listing(namespace, label_selector=selector(app, service)).items
+            if items:
+                item = items[0]
+                item.kind = "Deployment" if listing == apps.list_namespaced_deployment \
+                    else "StatefulSet"
+                return item
+    return None
+
+
+def age(created: datetime | None) -> str:
+    """PrettyTime's social form, as HyScale prints it: ``3 minutes ago``."""
+    if created is None:
+        return ""
+    seconds = int((datetime.now(UTC) - created).total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count > 1 else ''} ago"
+    return "moments ago"
+
+
+def _spec_of(workload: Any) -> ServiceSpec | None:
+    text = (workload.metadata.annotations or {}).get("hyscale.io/service-spec")
+    try:
+        return service_from_record(json.loads(text), {}) if text else None
+    except (ValueError, KeyError, TypeError):
+        return None  # an annotation we cannot read does not stop the status
+
+
+def state_of(workload: Any) -> str:
+    spec, status = workload.spec, workload.status
+    if status is None:
+        return FAILED
+    desired = spec.replicas if spec.replicas is not None else 1
+    if desired == 0:
+        return NOT_RUNNING
+    if rolled_out(workload):
+        return RUNNING
+    return SCALING_DOWN if desired <= (status.ready_replicas or 0) else NOT_RUNNING
+
+
+def service_status(cluster: Cluster, namespace: str, app: str, service: str) -> ServiceStatus:
+    workload = find_workload(cluster.api, namespace, app, service)
+    if workload is None:
+        return ServiceStatus(service, NOT_DEPLOYED, "", "···", "", str(not_deployed()), "0/0")
+    state = state_of(workload)
+    spec = _spec_of(workload)
+    message = ""
+    core = client.CoreV1Api(cluster.api)
+    if state not in (RUNNING, SCALING_DOWN):
+        if (workload.spec.replicas or 0) == 0:
+            message = "Service deployed in cluster with 0 replicas"
+        else:
+            message = str(diagnose(core, namespace, spec, service,
+                                   list_pods(core, namespace, app, service)))
+    address, url = "", ""
+    if spec is not None:
+        for line in service_address(cluster, namespace, app, spec, wait=False):
+            if line.startswith("Service URL"):
+                url = line.split(":", 1)[1].strip()
+            else:
+                address = line.split(":", 1)[1].strip()
+    desired = workload.spec.replicas if workload.spec.replicas is not None else 1
+    ready = (workload.status.ready_replicas or 0) if workload.status else 0
+    return ServiceStatus(service, state, age(workload.metadata.creation_timestamp), address, url,
+                         message, f"{ready}/{desired}")
+
+
+def app_services(cluster: Cluster, namespace: str, app: str) -> list[str]:
+    apps = client.AppsV1Api(cluster.api)
+    names: list[str] = []
+    with api_errors(f"list the services of app {app}"):
+        for listing in (apps.list_namespaced_deployment, apps.list_namespaced_stateful_set):
+            for item in listing(namespace, label_selector=f"{APP_LABEL}={app}").items:
+                meta: Any = item.metadata
+                name = (meta.labels or {}).get(SERVICE_LABEL)
+                if name and name not in names:
+                    names.append(name)
+    return sorted(names)
+
+
+def list_apps(cluster: Cluster) -> list[tuple[str, str, str]]:
+    """(application, environment, namespace) for every app in the cluster (HyScale §7.9)."""
+    apps = client.AppsV1Api(cluster.api)
+    found: dict[str, tuple[str, str, str]] = {}
+    with api_errors("list the apps in the cluster"):
+        items: list[Any] = [*apps.list_deployment_for_all_namespaces().items,
+                            *apps.list_stateful_set_for_all_namespaces().items]
+    for item in items:
+        labels = item.metadata.labels or {}
+        namespace = item.metadata.namespace
+        if APP_LABEL in labels and namespace not in SYSTEM_NAMESPACES:
+            found[namespace] = (labels[APP_LABEL], labels.get("hyscale.io/environment-name", ""),
+                                namespace)
+    return sorted(found.values())
+
+
+def table(rows: list[list[str]], widths: list[int]) -> str:
+    """HyScale's table: columns left-justified to their width, each followed by a tab."""
+    def line(cells: list[str]) -> str:
+        return "".join(f"{cell or '···':<{width}}\t" for cell, width in zip(cells, widths, strict=True))
+    header, *body = rows
+    return "\n".join([line(header), line(["-" * 3] * len(header)), *(line(row) for row in body)])

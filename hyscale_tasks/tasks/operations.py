@@ -1,0 +1,119 @@
+"""doit tasks for operations on deployed services: status, logs, undeploy, scale, replicas.
+
+They always run (an operation is asked for, not derived from files), and are not default tasks.
+Options are task parameters: ``doit logs:web --lines 50 --follow``, ``doit scale:web --to 3``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from hyscale_tasks.tasks import ops_actions
+from hyscale_tasks.tasks.creators import TaskDict, _services
+from hyscale_tasks.tasks.paths import service_paths
+
+
+def _operation(name: str, doc: str, action: Any, args: list[Any],
+               params: list[dict[str, Any]] | None = None) -> TaskDict:
+    return {"name": name, "doc": doc, "actions": [(action, args)], "uptodate": [False],
+            "verbosity": 2, "params": params or []}
+
+
+def task_status() -> Iterator[TaskDict]:
+    """Status of each deployed service: Running / Not Running / Not Deployed / Failed, and why."""
+    ctx, services = _services()
+    yield {"name": None, "doc": "status of every service (see app-status for one table)"}
+    for entry in services:
+        yield _operation(entry.name, f"status of {entry.name} in namespace {ctx.namespace}",
+                         ops_actions.status_action, [ctx.namespace, ctx.app, [entry.name],
+                                                     str(service_paths(ctx.app_home, entry.name)
+                                                         .state / "status.json")])
+
+
+def task_app_status() -> TaskDict:
+    """Status table of every service of the app found in the namespace."""
+    ctx, _ = _services()
+    return {"basename": "app-status", "doc": f"status table of app {ctx.app} in {ctx.namespace}",
+            "actions": [(ops_actions.status_action, [ctx.namespace, ctx.app, None,
+                                                     str(ctx.app_home / "status.json")])],
+            "uptodate": [False], "verbosity": 2}
+
+
+LOG_PARAMS = [
+    {"name": "lines", "short": "l", "long": "lines", "type": int, "default": 100,
+     "help": "how many lines of the log to show"},
+    {"name": "follow", "short": "f", "long": "follow", "type": bool, "default": False,
+     "help": "keep streaming the log"},
+    {"name": "replica", "short": "r", "long": "replica", "type": str, "default": "",
+     "help": "the pod to read (default: the newest)"},
+]
+
+
+def task_logs() -> Iterator[TaskDict]:
+    """The service container's log (saved to logs/service.log)."""
+    ctx, services = _services()
+    yield {"name": None, "doc": "logs of every service"}
+    for entry in services:
+        paths = service_paths(ctx.app_home, entry.name)
+        yield _operation(entry.name, f"log of {entry.name} (--lines N, --follow, --replica)",
+                         ops_actions.logs_action,
+                         [ctx.namespace, ctx.app, entry.name, str(paths.logs / "service.log")],
+                         LOG_PARAMS)
+
+
+VOLUME_PARAM = [{"name": "delete_volumes", "long": "delete-volumes", "type": bool,
+                 "default": False, "help": "also delete the volume claims (their data)"}]
+
+
+def task_undeploy() -> Iterator[TaskDict]:
+    """Remove a service's objects from the namespace; its volume claims are kept."""
+    ctx, services = _services()
+    yield {"name": None, "doc": "undeploy every service (see app-undeploy for the whole app)"}
+    for entry in services:
+        paths = service_paths(ctx.app_home, entry.name)
+        yield _operation(entry.name, f"undeploy {entry.name} from {ctx.namespace} "
+                         "(volume claims kept; --delete-volumes removes them)",
+                         ops_actions.undeploy_action,
+                         [ctx.namespace, ctx.app, [entry.name], [str(paths.deploy_record)]],
+                         VOLUME_PARAM)
+
+
+def task_app_undeploy() -> TaskDict:
+    """Remove every service of the app, and its image-pull Secret, from the namespace."""
+    ctx, services = _services()
+    records = [str(service_paths(ctx.app_home, e.name).deploy_record) for e in services]
+    return {"basename": "app-undeploy",
+            "doc": f"undeploy app {ctx.app} from {ctx.namespace} (volume claims kept)",
+            "actions": [(ops_actions.undeploy_action, [ctx.namespace, ctx.app, None, records])],
+            "params": VOLUME_PARAM, "uptodate": [False], "verbosity": 2}
+
+
+SCALE_PARAMS = [{"name": name, "long": name, "type": int, "default": -1,
+                 "help": f"scale {name} {'by' if name != 'to' else ''} N replicas"}
+                for name in ("up", "down", "to")]
+
+
+def task_scale() -> Iterator[TaskDict]:
+    """Scale a deployed service: --up N, --down N or --to N replicas."""
+    ctx, services = _services()
+    yield {"name": None, "doc": "scale services (give one of --up, --down, --to)"}
+    for entry in services:
+        paths = service_paths(ctx.app_home, entry.name)
+        yield _operation(entry.name, f"scale {entry.name} (--up N | --down N | --to N)",
+                         ops_actions.scale_action,
+                         [ctx.namespace, ctx.app, entry.name, str(paths.deploy_record)],
+                         SCALE_PARAMS)
+
+
+def task_replicas() -> Iterator[TaskDict]:
+    """The pods of a service, with their status and age."""
+    ctx, services = _services()
+    yield {"name": None, "doc": "replica status of every service"}
+    for entry in services:
+        yield _operation(entry.name, f"replicas of {entry.name} with status and age",
+                         ops_actions.replicas_action, [ctx.namespace, ctx.app, entry.name])
+
+
+__all__ = ["task_app_status", "task_app_undeploy", "task_logs", "task_replicas",
+           "task_scale", "task_status", "task_undeploy"]

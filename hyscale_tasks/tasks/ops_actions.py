@@ -1,0 +1,102 @@
+"""Python-actions of the operation tasks: thin calls into ``cluster/``, errors as TaskFailed."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from hyscale_tasks.files import read_json, write_json_if_changed
+from hyscale_tasks.tasks.actions import reports_errors
+
+STATUS_WIDTHS = [30, 15, 20, 40, 40, 20]
+
+
+def _say(message: str) -> None:
+    print(f"[INFO]  {message}", file=sys.stderr, flush=True)
+
+
+@reports_errors
+def status_action(namespace: str, app: str, services: list[str] | None, record: str) -> None:
+    from hyscale_tasks.cluster.client import connect
+    from hyscale_tasks.cluster.status import app_services, service_status, table
+
+    cluster = connect()
+    names = services if services is not None else app_services(cluster, namespace, app)
+    found = [service_status(cluster, namespace, app, name) for name in names]
+    rows = [["Service Name", "Status", "Age", "Service Address", "Service URL", "Message"]]
+    rows += [[s.name, s.status, s.age, s.address, s.url, s.message] for s in found]
+    widths = list(STATUS_WIDTHS)
+    if any(len(s.address) > 40 for s in found):
+        widths[3] = 75  # HyScale widens the address column for long addresses
+    print(f"APP: {app}  NAMESPACE: {namespace}")
+    print(table(rows, widths))
+    write_json_if_changed(Path(record), {"services": [s.to_json() for s in found]})
+
+
+@reports_errors
+def logs_action(namespace: str, app: str, service: str, save_to: str, lines: int, follow: bool,
+                replica: str) -> None:
+    from hyscale_tasks.cluster.client import connect
+    from hyscale_tasks.cluster.operations import service_logs
+
+    if lines < 1:
+        from hyscale_tasks.errors import HyscaleError
+        raise HyscaleError("Logs lines must be more than 1")
+    service_logs(connect(), namespace, app, service, lines, follow, replica or None, Path(save_to))
+
+
+@reports_errors
+def undeploy_action(namespace: str, app: str, services: list[str] | None, records: list[str],
+                    delete_volumes: bool) -> None:
+    from hyscale_tasks.cluster.client import connect
+    from hyscale_tasks.cluster.operations import undeploy_app, undeploy_service
+    from hyscale_tasks.cluster.status import app_services
+
+    cluster = connect()
+    keep = not delete_volumes
+    if services is None:
+        undeploy_app(cluster, namespace, app, app_services(cluster, namespace, app), _say, keep)
+    else:
+        for name in services:
+            undeploy_service(cluster, namespace, app, name, _say, keep)
+    for record in records:  # the next deploy must apply again
+        Path(record).unlink(missing_ok=True)
+    _say("Undeployment completed" + ("" if delete_volumes else
+                                     " (volume claims kept; --delete-volumes removes them)"))
+
+
+@reports_errors
+def scale_action(namespace: str, app: str, service: str, record: str, up: int, down: int,
+                 to: int) -> None:
+    from hyscale_tasks.cluster.client import connect
+    from hyscale_tasks.cluster.operations import scale_service
+    from hyscale_tasks.cluster.status import find_workload
+    from hyscale_tasks.errors import HyscaleError
+
+    given = {name: value for name, value in (("up", up), ("down", down), ("to", to)) if value != -1}
+    if len(given) != 1:
+        raise HyscaleError("Give exactly one of --up N, --down N, --to N")
+    cluster = connect()
+    replicas = scale_service(cluster, namespace, app, service, up=given.get("up"),
+                             down=given.get("down"), to=given.get("to"), report=_say)
+    _say(f"{service} runs {replicas} replica(s)")
+    # A scale is a deliberate change: record the new generation so the next deploy (nothing
+    # else changed) does not count it as drift and undo it.
+    try:
+        data = read_json(Path(record))
+    except (OSError, ValueError):
+        return
+    workload = find_workload(cluster.api, namespace, app, service)
+    if workload is not None:
+        data["workload"]["generation"] = int(workload.metadata.generation or 0)
+        write_json_if_changed(Path(record), data)
+
+
+@reports_errors
+def replicas_action(namespace: str, app: str, service: str) -> None:
+    from hyscale_tasks.cluster.client import connect
+    from hyscale_tasks.cluster.operations import replica_status
+    from hyscale_tasks.cluster.status import table
+
+    rows = [["Replica name", "Status", "Age"], *replica_status(connect(), namespace, app, service)]
+    print(table(rows, [50, 20, 20]))
