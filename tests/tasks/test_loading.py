@@ -40,9 +40,10 @@ def test_every_task_and_group_has_a_doc_line(workspace: Workspace) -> None:
     workspace.add_app("shop")
     listing = workspace.doit("list", "--all", "app=shop").stdout.splitlines()
     names = {line.split()[0] for line in listing}
-    stages = ("spec", "dockerfile", "build", "push", "manifests", "deploy")
-    assert names == set(stages) | {f"{stage}:{svc}" for stage in stages
-                                   for svc in ("frontend", "catalog", "cart")}
+    stages = ("spec", "dockerfile", "build", "push", "manifests", "deploy",
+              "status", "logs", "undeploy", "scale", "replicas")
+    assert names == {*stages, "app-status", "app-undeploy"} | {
+        f"{stage}:{svc}" for stage in stages for svc in ("frontend", "catalog", "cart")}
     assert all(len(line.split(maxsplit=1)) == 2 for line in listing)
 
 
