@@ -27,7 +27,8 @@ def registry() -> Registry:
     try:
         return Registry.from_env()
     except ServicesMissingError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        missing = str(exc)
+    pytest.fail(missing, pytrace=False)
 
 
 @pytest.fixture
