@@ -26,6 +26,17 @@ class ImageName:
     def reference(self) -> str:
         return f"{self.registry}/{self.repository}:{self.tag}"
 
+    @property
+    def host(self) -> str:
+        """The registry's host: ``image.registry`` may carry a namespace (``host/team``)."""
+        return self.registry.split("/", 1)[0]
+
+    @property
+    def api_repository(self) -> str:
+        """The repository path the registry API knows: namespace included."""
+        namespace = self.registry.partition("/")[2]
+        return f"{namespace}/{self.repository}" if namespace else self.repository
+
     @classmethod
     def parse(cls, reference: str) -> ImageName:
         registry, _, rest = reference.partition("/")

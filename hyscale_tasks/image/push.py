@@ -6,6 +6,8 @@ missing login fails the stage with nothing half-done and names the fix.
 
 from __future__ import annotations
 
+import re
+
 import docker
 
 from hyscale_tasks.image.client import DockerError, docker_errors
@@ -24,10 +26,22 @@ def check_login(client: docker.DockerClient, credentials: RegistryCredentials) -
     """Ask the registry, through the engine, whether these credentials are good."""
     registry = credentials.registry
     address = f"http://{registry}" if is_loopback(registry) else registry
-    with docker_errors(f"log in to {registry}",
-                       f"Failed to authenticate with the docker registry {registry}",
-                       f"docker login {registry}"):
+    try:
         client.login(credentials.username, credentials.password, registry=address, reauth=True)
+    except docker.errors.APIError as exc:
+        said = str(exc.explanation or exc)
+        if _UNREACHABLE.search(said):
+            raise DockerError(f"Cannot reach registry {registry}: {said}\n  fix: check that the "
+                              "registry is up and its address in image.registry is right.") from None
+        raise DockerError(f"Failed to authenticate with the docker registry {registry}: {said}\n"
+                          f"  fix: docker login {registry}") from None
+    except docker.errors.DockerException:
+        with docker_errors(f"log in to {registry}"):
+            raise
+
+
+_UNREACHABLE = re.compile(r"connection refused|no such host|i/o timeout|no route to host|"
+                          r"connection reset|server misbehaving|dial tcp", re.IGNORECASE)
 
 
 def push(client: docker.DockerClient, image_id: str, target: ImageName,

@@ -34,7 +34,7 @@ class RegistryError(HyscaleError):
 
 
 def base_url(image: ImageName) -> str:
-    host = "registry-1.docker.io" if image.registry in _DOCKER_HUB else image.registry
+    host = "registry-1.docker.io" if image.host in _DOCKER_HUB else image.host
     return f"{'http' if is_loopback(host) else 'https'}://{host}"
 
 
@@ -52,7 +52,7 @@ def is_loopback(host: str) -> bool:
 
 def served_digest(image: ImageName, credentials: RegistryCredentials | None) -> str | None:
     """The digest the registry serves for ``image``'s tag, or None when it has no such tag."""
-    url = f"{base_url(image)}/v2/{image.repository}/manifests/{urllib.parse.quote(image.tag)}"
+    url = f"{base_url(image)}/v2/{image.api_repository}/manifests/{urllib.parse.quote(image.tag)}"
     headers = {"Accept": MANIFEST_TYPES}
     if credentials is not None:
         headers["Authorization"] = "Basic " + credentials.auth
@@ -87,7 +87,7 @@ def _head(url: str, headers: dict[str, str]) -> str | None:
 def _token(challenge: str, credentials: RegistryCredentials | None, image: ImageName) -> str:
     fields = dict(re.findall(r'(\w+)="([^"]*)"', challenge))
     query = {key: fields[key] for key in ("service", "scope") if key in fields}
-    query.setdefault("scope", f"repository:{image.repository}:pull")
+    query.setdefault("scope", f"repository:{image.api_repository}:pull")
     request = urllib.request.Request(f"{fields.get('realm', '')}?{urllib.parse.urlencode(query)}")
     if credentials is not None:
         request.add_header("Authorization", "Basic " + credentials.auth)

@@ -43,8 +43,11 @@ def run_build(build_spec: Path, dockerfiles: Path, record: Path, context_cache: 
     spec = read_json(build_spec)
     image = spec["image"]
     decision = decide(image)
-    result: dict[str, Any] = {"decision": decision, "target": target_name(image).reference
-                              if image.get("name") else None}
+    target = target_name(image) if image.get("name") else None
+    result: dict[str, Any] = {"decision": decision,
+                              "target": target.reference if target else None,
+                              "push": [target.registry, target.repository, target.tag]
+                              if target else None}
     if decision == "prebuilt-image":
         write_json_if_changed(record, result)  # nothing to build: the image exists already
         return
@@ -74,10 +77,10 @@ def run_push(build_record: Path, record: Path, log_path: Path, verbose: bool) ->
     if built["decision"] == "prebuilt-image":
         write_json_if_changed(record, {"decision": built["decision"], "reference": built["target"]})
         return
-    target = ImageName.parse(built["target"])
-    credentials = find_credentials(target.registry if target.registry != DOCKER_HUB else None)
+    target = ImageName(*built["push"]) if built.get("push") else ImageName.parse(built["target"])
+    credentials = find_credentials(target.host if target.host != DOCKER_HUB else None)
     if credentials is None:
-        raise pusher.missing_login(target.registry)
+        raise pusher.missing_login(target.host)
     client = connect()
     pusher.check_login(client, credentials)
     with StreamLog(log_path, verbose) as log:

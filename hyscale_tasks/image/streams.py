@@ -26,18 +26,27 @@ class StreamLog:
         path.chmod(0o600)
         self._echo = echo
         self._tail: list[str] = []
+        self._pending = ""
 
-    def write(self, text: str) -> None:
+    def write(self, text: str, whole_line: bool = True) -> None:
+        """Append ``text``; ``whole_line`` ends it with a newline (a status event), else it is
+        written as docker sent it (a build's output arrives in pieces of lines)."""
         if not text:
             return
-        self._file.write(text if text.endswith("\n") else text + "\n")
+        if whole_line and not text.endswith("\n"):
+            text += "\n"
+        self._file.write(text)
         self._file.flush()
         if self._echo:
-            sys.stderr.write(text if text.endswith("\n") else text + "\n")
-        self._tail = (self._tail + text.rstrip("\n").splitlines())[-TAIL_LINES:]
+            sys.stderr.write(text)
+            sys.stderr.flush()
+        self._pending += text
+        *complete, self._pending = self._pending.split("\n")
+        self._tail = (self._tail + complete)[-TAIL_LINES:]
 
     def tail(self) -> str:
-        return "\n".join(f"    {line}" for line in self._tail)
+        lines = self._tail + ([self._pending] if self._pending else [])
+        return "\n".join(f"    {line}" for line in lines[-TAIL_LINES:])
 
     def close(self) -> None:
         self._file.close()
@@ -58,15 +67,16 @@ def follow(events: Iterable[dict[str, Any]], log: StreamLog, doing: str) -> list
             message = event.get("error") or event.get("errorDetail", {}).get("message", "")
             log.write(f"ERROR: {message}")
             raise DockerError(f"Failed to {doing}: {message}\n  last lines of {log.path}:\n{log.tail()}")
-        log.write(_text(event))
+        if "stream" in event:
+            log.write(str(event["stream"]), whole_line=False)
+        else:
+            log.write(_text(event))
         if isinstance(event.get("aux"), dict):
             aux.append(event["aux"])
     return aux
 
 
 def _text(event: dict[str, Any]) -> str:
-    if "stream" in event:
-        return str(event["stream"]).rstrip("\n")
     status = event.get("status")
     if status is None:
         return ""

@@ -45,7 +45,7 @@ def registry_serves(push: dict[str, Any]) -> bool:
 
         try:
             image = ImageName(str(push["registry"]), str(push["repository"]), str(push["tag"]))
-            registry = image.registry if image.registry != "docker.io" else None
+            registry = image.host if image.host != "docker.io" else None
             _REGISTRY_ANSWERS[key] = served_digest(image, find_credentials(registry)) == push["digest"]
         except Exception:  # a probe must never raise; "not sure" means run the stage
             _REGISTRY_ANSWERS[key] = False

@@ -87,11 +87,6 @@ def test_build_log_and_push_log_hold_what_docker_said(web: ImageApp, registry: R
         assert log.stat().st_mode & 0o777 == 0o600
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "product bug: StreamLog.write (hyscale_tasks/image/streams.py) ends every docker stream "
-    "event with a newline, so a line the build prints in two pieces ('one line: ' then, 0.3 s "
-    "later, 'written in two pieces') is split over two lines in build.log and on the console "
-    "with verbose=1; 'docker build' shows it as one line"))
 def test_build_log_keeps_lines_printed_in_pieces_whole(web: ImageApp) -> None:
     assert "one line: written in two pieces" in web.paths("web").build_log.read_text().splitlines()
 
@@ -272,12 +267,6 @@ def test_tag_only_change_repushes_and_rerenders(new_app: NewApp, registry: Regis
     assert app.run("push:web", "manifests:web").executed == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "product bug: with image.registry holding a namespace ('host/team', which the schema allows), "
-    "the push record says registry 'host', repository 'team/web' (ImageName.parse of the "
-    "reference) while names.pinned_reference compares it with target_name(image) = registry "
-    "'host/team', repository 'web': they never match, so the manifests name the pushed image "
-    "by tag only, never by digest"))
 def test_registry_with_a_namespace_is_pushed_and_pinned(new_app: NewApp, registry: Registry) -> None:
     app = new_app("namespaced")
     app.generated("web", f"namespaced {app.name}")

@@ -80,11 +80,6 @@ def test_unreachable_registry_fails_with_a_clear_error(new_app: NewApp) -> None:
     assert "connection refused" in result.stderr.lower()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "product bug: push.check_login reports an unreachable registry as 'Failed to authenticate "
-    "with the docker registry <r>: ... connection refused' with 'fix: docker login <r>'; the "
-    "login is fine and logging in again cannot help: the fix should say the registry is down "
-    "or its address wrong (as registry.served_digest's 'Cannot reach registry' does)"))
 def test_unreachable_registry_is_not_blamed_on_the_login(new_app: NewApp) -> None:
     host = _unreachable_registry()
     app = new_app("down2", registry_host=host)
