@@ -96,10 +96,10 @@ def test_no_registry_secret_in_the_fleets_files_or_output(fleet: Fleet, registry
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "known limitation (a render must not need Docker): manifests:<svc> has no dependency on push:<svc> (creators.task_manifests: "
-    "file_dep is the deploy record only), so with 'doit -n 2 push:web manifests:web' the "
-    "manifests render by tag while the push is still running; the run ends with unpinned "
-    "manifests and the next run re-renders them instead of executing nothing" " deploy:<svc> re-renders before it applies, so a deploy never applies a stale pin"))
+    "known limitation (a render must not need Docker): manifests:<svc> does not depend on "
+    "push:<svc>, so with 'doit -n 2 push:web manifests:web' the manifests may render by tag "
+    "while the push runs, and the next run re-renders them; deploy:<svc> re-renders before it "
+    "applies, so a deploy never applies a stale pin"))
 def test_parallel_push_and_manifests_pin_the_digest_in_one_run(new_app: NewApp,
                                                                registry: Registry) -> None:
     app = new_app("parpin")
