@@ -17,11 +17,12 @@ from kubernetes import client
 
 from hyscale_tasks.cluster.client import api_errors
 from hyscale_tasks.cluster.diagnose import Diagnosis, diagnose
-from hyscale_tasks.cluster.pods import aggregated_status, containers, list_pods, pod_events
+from hyscale_tasks.cluster.pods import containers, list_pods, pod_events
 from hyscale_tasks.spec.model import ServiceSpec
 
-FATAL = {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CrashLoopBackOff",
-         "CreateContainerConfigError", "CreateContainerError", "OOMKilled", "Error", "Completed"}
+# A container waiting for one of these will not start without a change to the spec or cluster.
+FATAL_WAITING = {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CrashLoopBackOff",
+                 "CreateContainerConfigError", "CreateContainerError"}
 UNHEALTHY_LIMIT = 3
 POLL = 1.0
 
@@ -67,10 +68,13 @@ def rolled_out(workload: Any) -> bool:
 
 def _fatal(core: client.CoreV1Api, namespace: str, pods: list[Any]) -> bool:
     for pod in pods:
-        if aggregated_status(pod) in FATAL:
-            return True
-        if any(c.restarts > _restart_limit() for c in containers(pod)):
-            return True
+        for container in containers(pod):
+            # Judged on the current state: a container that restarted once and runs again
+            # still shows its last termination, which is no reason to give up.
+            if container.waiting in FATAL_WAITING or container.restarts > _restart_limit():
+                return True
+            if container.last_terminated == "OOMKilled" and not container.ready:
+                return True
         conditions = pod.status.conditions or [] if pod.status else []
         if any(c.type == "PodScheduled" and c.status == "False" and c.reason == "Unschedulable"
                for c in conditions):

@@ -6,6 +6,7 @@ with ``{"error": ...}`` and no exception, test-infra §3), so every event is che
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any, TextIO
 from hyscale_tasks.image.client import DockerError
 
 TAIL_LINES = 15
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class StreamLog:
@@ -33,6 +35,7 @@ class StreamLog:
         written as docker sent it (a build's output arrives in pieces of lines)."""
         if not text:
             return
+        text = _ANSI.sub("", text)  # the classic builder paints stderr red; a log file wants text
         if whole_line and not text.endswith("\n"):
             text += "\n"
         self._file.write(text)

@@ -1,8 +1,8 @@
-"""``python -m tests.cluster --kubeconfig PATH [--audit-log PATH] [--no-docker]``
+"""``python -m tests.cluster --kubeconfig PATH [--audit-log PATH] [--no-docker] [--time-scale F]``
 
 Runs the stand-in in the foreground. The kubeconfig is written once the server answers; SIGTERM
-or SIGINT stops it and the kubelet removes every container it started. Exit status 2 when it cannot
-start (e.g. the Docker kubelet is not available).
+or SIGINT stops it and the kubelet removes every container it started. Without ``--no-docker``
+pods run on the local Docker engine; exit status 2 when it cannot start (no Docker engine answers).
 """
 
 from __future__ import annotations
@@ -27,6 +27,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="scripted kubelet: pod states come from scripts, no containers run",
     )
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=None,
+        help="Docker kubelet: multiply probe timings, back-offs and grace periods by this "
+        "(default $HYSCALE_STANDIN_TIME_SCALE or 1; tests use ~0.05)",
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0: any free port (the kubeconfig says which)")
     args = parser.parse_args(argv)
@@ -39,11 +46,11 @@ def main(argv: list[str] | None = None) -> int:
 
         kubelet = ScriptedKubelet()
     else:
-        from .kubelet_docker import DockerKubelet, DockerKubeletMissingError
+        from .kubelet_docker import DockerKubelet, DockerUnavailableError
 
         try:
-            kubelet = DockerKubelet()
-        except DockerKubeletMissingError as exc:
+            kubelet = DockerKubelet(time_scale=args.time_scale)
+        except (DockerUnavailableError, ValueError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
 
@@ -60,8 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     standin.start()
     try:
         standin.write_kubeconfig(args.kubeconfig)
+        labelled = getattr(kubelet, "instance", None)  # the Docker kubelet's containers carry it
         print(
-            f"hyscale stand-in serving on {standin.url} (kubeconfig: {args.kubeconfig})",
+            f"hyscale stand-in serving on {standin.url} (kubeconfig: {args.kubeconfig})"
+            + (f"; Docker containers labelled hyscale-standin={labelled}" if labelled else ""),
             file=sys.stderr,
             flush=True,
         )

@@ -10,11 +10,22 @@ yields a :class:`Cluster`: ``.kubeconfig`` (path), ``.api_client()``, ``.dynamic
 When ``HYSCALE_TEST_KUBECONFIG`` names a kubeconfig, ``cluster`` is that real cluster instead: the
 same tests run against it, namespaces made with ``.namespace()`` are deleted afterwards, and what
 only the stand-in can do (``.kubelet``, ``.audit()``, ``.standin``) skips the test.
+
+``docker_cluster`` (tests marked ``@pytest.mark.docker``) is the stand-in with the Docker kubelet at
+time scale 0.05, plus :class:`DockerCluster` helpers: ``.pull_secret(ns)``, ``.host_port()``,
+``.url()``, ``.containers()``. ``.image`` is then a private image in the test registry (busybox
+httpd answering ``/health`` on 8080, built once per session) that needs ``.pull_secret(ns)``. It
+needs the services ``scripts/test`` starts; without their ``HYSCALE_TEST_*`` variables it fails.
+A conftest.py imports it with the session fixtures it uses::
+
+    from tests.cluster.fixtures import docker_cluster, docker_services, standin_web_image  # noqa: F401
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import json
 import os
 import secrets
 import time
@@ -26,6 +37,8 @@ import pytest
 from kubernetes import client, config
 from kubernetes.dynamic import DynamicClient
 
+from .docker_services import DockerServices, web_image
+from .kubelet_docker import PORTS_ANNOTATION, DockerKubelet
 from .kubelet_scripted import ScriptedKubelet
 from .standin import StandIn
 
@@ -75,8 +88,6 @@ class Cluster:
         self, method: str, path: str, body: Any = None, content_type: str = "application/json"
     ) -> tuple[int, Any]:
         """A request the typed client would not send (odd content types, raw paths): (status, JSON body)."""
-        import json
-
         api = self._first_client()
         data = body if body is None or isinstance(body, bytes | str) else json.dumps(body)
         params = api.param_serialize(
@@ -179,6 +190,107 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
         return
     standin, kubeconfig = start_standin(tmp_path)
     handle = Cluster(kubeconfig, tmp_path, standin)
+    try:
+        yield handle
+    finally:
+        handle.close()
+        standin.stop()
+
+
+# ===== the Docker kubelet ==========================================================================
+
+DOCKER_TIME_SCALE = 0.05  # probe delays of 10 s take 0.5 s, back-offs of 10 s take 0.5 s
+
+
+class DockerCluster(Cluster):
+    """The stand-in with the Docker kubelet: pods run as containers on the local Docker engine."""
+
+    def __init__(
+        self, kubeconfig: Path, workdir: Path, standin: StandIn, services: DockerServices, image: str
+    ) -> None:
+        super().__init__(kubeconfig, workdir, standin)
+        self.services = services
+        self._image = image
+        kubelet = standin.kubelet
+        assert isinstance(kubelet, DockerKubelet)
+        self.docker_kubelet = kubelet
+
+    @property
+    def image(self) -> str:
+        """A private image whose pods become ready: httpd on 8080 answering ``/health`` with 200 (pods
+        need ``imagePullSecrets`` naming ``.pull_secret(ns)``)."""
+        return self._image
+
+    def pull_secret(
+        self, namespace: str, name: str = "regcred", user: str | None = None, password: str | None = None
+    ) -> str:
+        """A ``kubernetes.io/dockerconfigjson`` Secret with the test registry's login (or another one)."""
+        return create_pull_secret(self._first_client(), namespace, self.services, name, user, password)
+
+    def host_port(self, namespace: str, pod: str, port: int) -> int:
+        """The 127.0.0.1 port that reaches ``port`` of the pod (the ``standin.hyscale.io/ports``
+        annotation the kubelet writes once the pod's sandbox runs)."""
+        read: Any = client.CoreV1Api(self._first_client()).read_namespaced_pod(pod, namespace)
+        ports = json.loads((read.metadata.annotations or {}).get(PORTS_ANNOTATION, "{}"))
+        return int(ports[str(port)])
+
+    def url(self, namespace: str, pod: str, port: int, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.host_port(namespace, pod, port)}{path}"
+
+    def containers(self, **labels: str) -> list[dict[str, Any]]:
+        """This stand-in's Docker containers (``docker ps -a``), optionally narrowed by labels, e.g.
+        ``containers(**{LABEL_POD_UID: uid})``."""
+        engine = self.docker_kubelet.engine
+        found: list[dict[str, Any]] = engine.api.containers(all=True, filters=engine.mine(**labels))
+        return found
+
+
+def create_pull_secret(
+    api: client.ApiClient,
+    namespace: str,
+    services: DockerServices,
+    name: str = "regcred",
+    user: str | None = None,
+    password: str | None = None,
+) -> str:
+    auth = base64.b64encode(f"{user or services.user}:{password or services.password}".encode()).decode()
+    config = json.dumps({"auths": {services.registry: {"auth": auth}}})
+    body = client.V1Secret(
+        metadata=client.V1ObjectMeta(name=name),
+        type="kubernetes.io/dockerconfigjson",
+        data={".dockerconfigjson": base64.b64encode(config.encode()).decode()},
+    )
+    client.CoreV1Api(api).create_namespaced_secret(namespace, body)
+    return name
+
+
+@pytest.fixture(scope="session")
+def docker_services() -> DockerServices:
+    """The Docker engine and test registry from ``scripts/test``; FAILS (no skip) without them."""
+    services = DockerServices.from_env()
+    if isinstance(services, str):
+        pytest.fail(services, pytrace=False)
+    return services
+
+
+@pytest.fixture(scope="session")
+def standin_web_image(docker_services: DockerServices) -> Iterator[str]:
+    with web_image(docker_services) as image:
+        yield image
+
+
+@pytest.fixture
+def docker_cluster(
+    tmp_path: Path, docker_services: DockerServices, standin_web_image: str
+) -> Iterator[DockerCluster]:
+    kubelet = DockerKubelet(time_scale=DOCKER_TIME_SCALE)
+    try:
+        standin = StandIn(kubelet, audit_log=tmp_path / "audit.jsonl").start()
+    except BaseException:
+        kubelet.shutdown()
+        raise
+    kubeconfig = standin.write_kubeconfig(tmp_path / "kubeconfig")
+    handle = DockerCluster(kubeconfig, tmp_path, standin, docker_services, standin_web_image)
     try:
         yield handle
     finally:

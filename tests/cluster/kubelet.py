@@ -4,7 +4,8 @@ The controller manager hands each pod bound to the node to ``Kubelet.sync_pod`` 
 including a ``deletionTimestamp``) and asks ``Kubelet.logs`` for ``pods/log``. Two implementations:
 
 * :mod:`.kubelet_scripted` (``--no-docker``): container states come from a script a test sets;
-* :mod:`.kubelet_docker` (phase 2): runs the containers on the local Docker engine.
+* :mod:`.kubelet_docker` (the :mod:`.docker_kubelet` package): runs the containers on the local
+  Docker engine.
 
 A kubelet describes each container with a :class:`ContainerView` and lets :func:`build_pod_status`
 turn those into ``status`` (phase, conditions, containerStatuses with the exact field set the

@@ -1,9 +1,11 @@
 """``python -m tests.cluster``: foreground process, kubeconfig written once serving, audit log,
-clean exit on SIGTERM; without ``--no-docker`` (phase 1) a clear refusal."""
+clean exit on SIGTERM; without ``--no-docker`` and without a Docker engine, a clear refusal. The
+Docker mode itself: ``test_docker_kubelet_cli.py``."""
 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -59,7 +61,7 @@ def test_standalone_process_serves_audits_and_stops(tmp_path: Path) -> None:
     assert all(r["code"] in (200, 201) for r in records)
 
 
-def test_without_no_docker_it_refuses_until_the_docker_kubelet_exists(tmp_path: Path) -> None:
+def test_without_no_docker_and_without_a_docker_engine_it_refuses(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "tests.cluster", "--kubeconfig", str(tmp_path / "kc")],
         cwd=REPO,
@@ -67,7 +69,8 @@ def test_without_no_docker_it_refuses_until_the_docker_kubelet_exists(tmp_path: 
         text=True,
         timeout=30,
         check=False,
+        env={**os.environ, "DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"},
     )
     assert done.returncode == 2
-    assert "Docker kubelet" in done.stderr and "--no-docker" in done.stderr
+    assert "Docker engine" in done.stderr and "--no-docker" in done.stderr
     assert not (tmp_path / "kc").exists()

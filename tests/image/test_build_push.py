@@ -87,10 +87,6 @@ def test_build_log_and_push_log_hold_what_docker_said(web: ImageApp, registry: R
         assert log.stat().st_mode & 0o777 == 0o600
 
 
-def test_build_log_keeps_lines_printed_in_pieces_whole(web: ImageApp) -> None:
-    assert "one line: written in two pieces" in web.paths("web").build_log.read_text().splitlines()
-
-
 def test_verbose_echoes_the_build_log_to_the_console(web: ImageApp, registry: Registry) -> None:
     first = web.results[0]
     assert f"Step 1/8 : FROM {registry.stack_image}" in first.stderr

@@ -52,11 +52,12 @@ def test_daemon_killed_mid_build_fails_cleanly_and_the_next_run_converges(
         new_app: NewApp, registry: Registry, second_daemon: SecondDaemon) -> None:
     app = new_app("killed")
     app.generated("web", f"killed {app.name}", run_commands=None,
-                  config_commands="echo before-the-sleep\nsleep 4\necho after-the-sleep")
+                  config_commands="echo before-the-sleep\nsleep 8\necho after-the-sleep")
     app.extra_env["DOCKER_HOST"] = second_daemon.url
     process = app.run_start("push:web", "manifests:web")
     log = app.paths("web").build_log
-    wait_for("the build's sleep", lambda: log.is_file() and "sleep 4" in log.read_text(), app, process)
+    wait_for("the build's sleep", lambda: log.is_file() and "before-the-sleep" in log.read_text(), app,
+             process)
     second_daemon.kill()
     result = app.wait(process, check=False)
     assert result.returncode == 1
