@@ -51,7 +51,18 @@ def current_context(path: Path | None = None) -> str:
 
 
 def connect() -> Cluster:
+    """A connection per kubeconfig, made once per process: every probe of a run shares it."""
     path = kubeconfig_path()
+    key = (str(path), path.stat().st_mtime_ns if path.is_file() else 0)
+    if key not in _CONNECTIONS:
+        _CONNECTIONS[key] = _connect(path)
+    return _CONNECTIONS[key]
+
+
+_CONNECTIONS: dict[tuple[str, int], Cluster] = {}
+
+
+def _connect(path: Path) -> Cluster:
     if not path.is_file():
         raise ClusterError(f"Cannot find kubeconfig(config) at {path}\n"
                            "  fix: set KUBECONFIG to your cluster's kubeconfig, or create "
@@ -102,3 +113,26 @@ def is_not_found(exc: BaseException) -> bool:
 def _first_line(exc: BaseException) -> str:
     text = str(exc)
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def get_json(cluster: Cluster, path: str, **path_params: str) -> dict[str, Any] | None:
+    """GET ``path`` through the official client, answered as plain JSON (None on 404).
+
+    For cheap probes: the typed API classes build their pydantic models on first use, which
+    costs more than the request itself when a run only needs to read one field.
+    """
+    method, url, headers, body, post = cluster.api.param_serialize(
+        "GET", path, path_params=path_params, header_params={"Accept": "application/json"},
+        auth_settings=["BearerToken"])
+    with api_errors(f"read {url}"):
+        response = cluster.api.call_api(method, url, headers, body, post,
+                                        _request_timeout=REQUEST_TIMEOUT)
+        response.read()
+    if response.status == 404:
+        return None
+    if response.status >= 400:
+        raise ClusterError(f"Kubernetes answered HTTP {response.status} for {url}")
+    import json
+
+    loaded = json.loads(response.data or b"{}")
+    return loaded if isinstance(loaded, dict) else None

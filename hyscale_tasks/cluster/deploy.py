@@ -17,7 +17,7 @@ from kubernetes import client
 
 from hyscale_tasks.cluster.apply import apply_service, dynamic, ensure_namespace
 from hyscale_tasks.cluster.client import Cluster, ClusterError, api_errors, connect, is_not_found
-from hyscale_tasks.cluster.objects import SERVICE_DIGEST, WORKLOAD_KINDS, ObjectRef, service_digest
+from hyscale_tasks.cluster.objects import WORKLOAD_KINDS, ObjectRef, service_digest
 from hyscale_tasks.cluster.pods import container_log, list_pods
 from hyscale_tasks.cluster.wait import read_workload, wait_for_rollout
 from hyscale_tasks.files import read_json, write_if_changed, write_json_if_changed
@@ -44,8 +44,11 @@ def _previous(record: Path, namespace: str) -> list[ObjectRef]:
     return [ObjectRef.from_json(item) for item in data.get("objects", [])]
 
 
-def run_deploy(manifests: list[dict[str, Any]], namespace: str, app: str,
-               service: ServiceSpec, record: Path, log_path: Path, report: Report) -> None:
+def run_deploy(manifests: list[dict[str, Any]], rendered: dict[str, str], namespace: str,
+               app: str, service: ServiceSpec, record: Path, log_path: Path,
+               report: Report) -> None:
+    """``rendered`` maps each manifest file to its sha256: recorded, so that checking later that
+    the manifests are still the deployed ones reads no YAML."""
     cluster = connect()
     dyn = dynamic(cluster)
     ensure_namespace(dyn, namespace, report)
@@ -56,6 +59,7 @@ def run_deploy(manifests: list[dict[str, Any]], namespace: str, app: str,
         "namespace": namespace, "context": cluster.context, "app": app,
         "objects": [ref.to_json() for ref in applied],
         "serviceDigest": service_digest(manifests),
+        "rendered": rendered,
         "workload": {"kind": kind, "apiVersion": workload["apiVersion"], "name": name,
                      "generation": _generation(cluster, kind, namespace, name)},
         "ready": False,
@@ -138,23 +142,3 @@ def _lb_timeout() -> float:
         return 90.0
 
 
-def in_sync(record: Path, namespace: str, context: str, manifests: list[dict[str, Any]]) -> bool:
-    """One read: the workload is there, carries the digest of these manifests, and nobody
-    changed its spec since (its generation is the one recorded after the apply)."""
-    try:
-        data = read_json(record)
-    except (OSError, ValueError):
-        return False
-    if not data.get("ready") or data.get("namespace") != namespace or \
-            data.get("context") != context or data.get("serviceDigest") != service_digest(manifests):
-        return False
-    workload = data["workload"]
-    cluster = connect()
-    try:
-        live = read_workload(client.AppsV1Api(cluster.api), workload["kind"], namespace,
-                             workload["name"])
-    except client.exceptions.ApiException:
-        return False
-    annotations = live.metadata.annotations or {}
-    return bool(annotations.get(SERVICE_DIGEST) == data["serviceDigest"]
-                and int(live.metadata.generation or 0) == int(workload["generation"]))

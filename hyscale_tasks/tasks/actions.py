@@ -133,5 +133,6 @@ def deploy_stage(deploy_record: str, push_record: str, manifests_folder: str, ma
     render_manifests(deploy_record, push_record, manifests_folder, manifests_index)
     spec: dict[str, Any] = read_json(Path(deploy_record))
     service = service_from_record(spec["spec"], spec["files"])
-    run_deploy(rendered_manifests(Path(manifests_index)), namespace, spec["app"], service,
-               Path(record), Path(log), _say)
+    rendered = read_json(Path(manifests_index))["files"]
+    run_deploy(rendered_manifests(Path(manifests_index)), rendered, namespace, spec["app"],
+               service, Path(record), Path(log), _say)

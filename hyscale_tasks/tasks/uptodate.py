@@ -173,11 +173,10 @@ class ClusterInSync:
 
     def __call__(self, task: Any, values: Any) -> bool:
         try:
-            from hyscale_tasks.cluster.client import current_context
-            from hyscale_tasks.cluster.deploy import in_sync
+            from hyscale_tasks.cluster.insync import in_sync
 
-            return in_sync(self.record, self.namespace, current_context(),
-                           rendered_manifests(self.manifests_index))
+            rendered = json.loads(self.manifests_index.read_text(encoding="utf-8"))["files"]
+            return in_sync(self.record, self.namespace, rendered)
         except Exception:  # unreachable cluster, bad record: deploy, and let it say what is wrong
             return False
 
