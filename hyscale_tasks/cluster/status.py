@@ -85,7 +85,7 @@ def state_of(workload: Any) -> str:
 def service_status(cluster: Cluster, namespace: str, app: str, service: str) -> ServiceStatus:
     workload = find_workload(cluster.api, namespace, app, service)
     if workload is None:
-        return ServiceStatus(service, NOT_DEPLOYED, "", "···", "", str(not_deployed()), "0/0")
+        return ServiceStatus(service, NOT_DEPLOYED, "", "", "", str(not_deployed()), "0/0")
     state = state_of(workload)
     spec = _spec_of(workload)
     message = ""

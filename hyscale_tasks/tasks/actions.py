@@ -78,7 +78,8 @@ def manifests_stage(deploy_record: str, push_record: str, folder: str, index: st
     render_manifests(deploy_record, push_record, folder, index)
 
 
-def render_manifests(deploy_record: str, push_record: str, folder: str, index: str) -> None:
+def render_manifests(deploy_record: str, push_record: str, folder: str, index: str,
+                     quiet: bool = False) -> None:
     from hyscale_tasks.image.credentials import find_credentials
     from hyscale_tasks.image.names import pinned_reference
     from hyscale_tasks.manifests.base import PullSecret
@@ -91,7 +92,8 @@ def render_manifests(deploy_record: str, push_record: str, folder: str, index: s
     # Once pushed, the image is named by digest: a new image under the same tag rolls the pods.
     pinned = pinned_reference(image, Path(push_record))
     manifests, warnings = render_record(record, pull_secret, pinned)
-    _warn(warnings)
+    if not quiet:  # the deploy re-renders what the manifests stage rendered: warn once
+        _warn(warnings)
     # Manifests can carry secret values and registry credentials: owner-only, like the records.
     files = {m.file_name: (m.to_yaml().encode(), PRIVATE) for m in manifests}
     write_output_set(Path(folder), files, Path(index))
@@ -130,7 +132,7 @@ def deploy_stage(deploy_record: str, push_record: str, manifests_folder: str, ma
     # Under `doit -n`, the render may have run before this run's push: render again if the
     # digest it pinned is not the pushed one (a no-op when it is), so a deploy never applies
     # a stale image reference.
-    render_manifests(deploy_record, push_record, manifests_folder, manifests_index)
+    render_manifests(deploy_record, push_record, manifests_folder, manifests_index, quiet=True)
     spec: dict[str, Any] = read_json(Path(deploy_record))
     service = service_from_record(spec["spec"], spec["files"])
     rendered = read_json(Path(manifests_index))["files"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from doit import get_var
+from doit import get_initial_workdir, get_var
 from doit.exceptions import InvalidCommand
 
 from hyscale_tasks.errors import HyscaleError
@@ -54,6 +54,28 @@ def find_apps(apps_dir: Path) -> list[str]:
                   and (any(entry.glob("*.hspec")) or any(entry.glob("*/*.hspec"))))
 
 
+def named_specs() -> tuple[Path, ...] | None:
+    """Spec files named one by one instead of found in the app's folder, or None.
+
+    ``doit specs=a.hspec:b.hspec`` or env ``HYSCALE_SPECS`` (``os.pathsep``-separated; relative to
+    the folder doit was started from). The ``hyscale`` CLI uses it for ``-f`` files that may live
+    anywhere. Each path is named as globbing a resolved apps folder names it (resolved folder, file
+    name kept), so a spec deployed either way has the same file_dep paths and the same state.
+    """
+    value = _variable("specs")
+    if value is None:
+        return None
+    base = Path(get_initial_workdir() or ".").resolve()
+    paths = [base / item for item in value.split(os.pathsep) if item]
+    return tuple(dict.fromkeys(path.parent.resolve() / path.name for path in paths))
+
+
+def forget_resolved() -> None:
+    """Drop the cached context: the ``hyscale`` CLI (and its tests) run doit more than once per
+    process, each time with its own app, namespace and spec files."""
+    _resolve.cache_clear()
+
+
 def resolve(base: Path) -> Context:
     """The context for tasks loaded from a dodo file in ``base``; raise InvalidCommand if bad."""
     try:
@@ -76,7 +98,7 @@ def _resolve(base: Path) -> Context:
                                "'doit apps=<folder> app=<name>'.")
         app = available[0]
     names.check_app(app)
-    if app not in available:
+    if app not in available and named_specs() is None:  # named specs need no app folder
         raise HyscaleError(f"App '{app}' not found: {apps_dir / app} holds no .hspec file.\n"
                            f"  fix: use one of: {', '.join(available) or 'none'}; or point "
                            "apps= at the folder that holds your app.")

@@ -19,7 +19,7 @@ from hyscale_tasks import __version__
 from hyscale_tasks.image.credentials import docker_config_file
 from hyscale_tasks.tasks import actions
 from hyscale_tasks.tasks.context import Context, resolve
-from hyscale_tasks.tasks.discovery import ServiceEntry, discover
+from hyscale_tasks.tasks.discovery import ServiceEntry, discover, spec_files
 from hyscale_tasks.tasks.paths import service_paths
 from hyscale_tasks.tasks.uptodate import (
     ClusterInSync,
@@ -48,10 +48,32 @@ def _discover(ctx: Context) -> list[ServiceEntry]:
 
     from hyscale_tasks.errors import HyscaleError
 
-    try:
-        return discover(ctx.apps_dir / ctx.app, ctx.profile)
-    except HyscaleError as exc:
-        raise InvalidCommand(str(exc)) from None
+    app_dir = ctx.apps_dir / ctx.app
+    key = (app_dir, ctx.profile, _signature(app_dir))
+    if key not in _DISCOVERED:
+        try:
+            _DISCOVERED[key] = discover(app_dir, ctx.profile)
+        except HyscaleError as exc:
+            raise InvalidCommand(str(exc)) from None
+    return _DISCOVERED[key]
+
+
+# Every task creator asks for the services; discover once per load, not once per creator. The
+# key holds the specs' and profiles' stat, so a process that loads tasks twice (the hyscale
+# command) sees edits made in between.
+_DISCOVERED: dict[tuple[Any, ...], list[ServiceEntry]] = {}
+
+
+def _signature(app_dir: Path) -> tuple[tuple[str, int, int], ...]:
+    found = []
+    for spec in spec_files(app_dir):
+        for path in (spec, *spec.parent.glob("*.hprof"), *spec.parent.glob("profiles/*.hprof")):
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            found.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return tuple(sorted(set(found)))
 
 
 def _settings(**settings: Any) -> Any:

@@ -18,6 +18,7 @@ from hyscale_tasks.spec import names
 from hyscale_tasks.spec.merge import PROFILE_MERGE_KEYS, PROFILE_REPLACE_FIELDS, strategic_merge
 from hyscale_tasks.spec.profiles import profile_candidates
 from hyscale_tasks.spec.references import build_files, prop_files, snippet_files
+from hyscale_tasks.tasks.context import named_specs
 
 try:
     _Loader: Any = yaml.CSafeLoader
@@ -35,6 +36,9 @@ class ServiceEntry:
 
 
 def spec_files(app_dir: Path) -> list[Path]:
+    named = named_specs()
+    if named is not None:  # the hyscale CLI's -f files: they may live outside any apps folder
+        return list(named)
     return sorted([*app_dir.glob("*.hspec"), *app_dir.glob("*/*.hspec")])
 
 
@@ -79,18 +83,28 @@ def discover(app_dir: Path, profile: str | None) -> list[ServiceEntry]:
             raise HyscaleError(f"Two specs define service '{name}': {entries[name].spec_path} and "
                                f"{spec_path}.\n  fix: give each service its own name.")
         profile_path = None
-        merged = dict(data)
         if profile is not None:
             found = profile_candidates(spec_path.parent, profile, name)
             profile_path = found[0] if len(found) == 1 else None
-            if profile_path is not None:
-                merged = _merged(data, _quick_load(profile_path))
-        base = spec_path.parent
-        referenced = [ref.path for ref in prop_files(merged, base) + snippet_files(merged, base)]
-        inputs = [spec_path, *([profile_path] if profile_path else []), *referenced]
-        entries[name] = ServiceEntry(
-            name, spec_path, profile_path,
-            tuple(dict.fromkeys(p for p in inputs if p.is_file())),
-            tuple(dict.fromkeys(ref.path for ref in build_files(merged, base) if ref.path.is_file())),
-        )
+        entries[name] = _entry(name, spec_path, data, profile_path)
     return list(entries.values())
+
+
+def describe(spec_path: Path, profile_path: Path | None) -> ServiceEntry:
+    """The entry of one spec with a profile file given by path (the hyscale CLI's ``-p``, which
+    HyScale matches to a service by its ``overrides`` field, wherever the file is)."""
+    data = _quick_load(spec_path)
+    return _entry(_service_name(data, spec_path), spec_path, data, profile_path)
+
+
+def _entry(name: str, spec_path: Path, data: dict[str, Any],
+           profile_path: Path | None) -> ServiceEntry:
+    merged = _merged(data, _quick_load(profile_path)) if profile_path is not None else dict(data)
+    base = spec_path.parent
+    referenced = [ref.path for ref in prop_files(merged, base) + snippet_files(merged, base)]
+    inputs = [spec_path, *([profile_path] if profile_path else []), *referenced]
+    return ServiceEntry(
+        name, spec_path, profile_path,
+        tuple(dict.fromkeys(p for p in inputs if p.is_file())),
+        tuple(dict.fromkeys(ref.path for ref in build_files(merged, base) if ref.path.is_file())),
+    )

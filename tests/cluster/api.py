@@ -144,7 +144,8 @@ class Api:
             rv = self.store.resource_version
             items = [
                 o
-                for o in self.store.select(rt.key, self._ns(rt, namespace) if rt.namespaced else None)
+                # No namespace on a namespaced kind lists every namespace (GET /apis/.../deployments).
+                for o in self.store.select(rt.key, namespace if rt.namespaced and namespace else None)
                 if labels.matches(o["metadata"].get("labels")) and fields.matches(o)
             ]
         meta: Obj = {"resourceVersion": str(rv)}

@@ -1,0 +1,87 @@
+"""The ``hyscale`` command: HyScale's command line over the same doit task graph and state.
+
+``main`` parses (cli/parser.py), runs one command and turns every expected failure into
+HyScale's message and exit code (cli/exits.py, docs/cli.md), never a traceback. SIGTERM is
+handled like Ctrl-C, so that a cancelled CI job still records the stages that finished.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from types import FrameType
+
+from hyscale_tasks.cli import deploy, operations, parser, status
+from hyscale_tasks.cli.console import emit_json, error
+from hyscale_tasks.cli.exits import FAILED, INTERRUPTED, INVALID_INPUT, CliError, InvalidInputError
+from hyscale_tasks.cli.inputs import OUTPUT_PATTERN
+from hyscale_tasks.errors import HyscaleError
+
+Command = Callable[[argparse.Namespace], int]
+COMMANDS: dict[str, Command] = {
+    "deploy service": deploy.deploy_service,
+    "generate service manifests": deploy.generate_manifests,
+    "undeploy service": operations.undeploy_service,
+    "undeploy app": operations.undeploy_app,
+    "get service status": status.service_status,
+    "get app status": status.app_status,
+    "get apps": status.apps,
+    "get replica status": status.replica_status,
+    "get service logs": operations.service_logs,
+    "scale service": operations.scale_service,
+}
+
+
+def _terminated(signum: int, frame: FrameType | None) -> None:
+    # doit saves what finished when a KeyboardInterrupt unwinds it; SIGTERM's default would
+    # kill the process and lose the whole run's records (doit-notes §5).
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    if threading.current_thread() is not threading.main_thread():  # signals need the main one
+        return _main(argv)
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        return _main(argv)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: list[str] | None) -> int:
+    try:
+        args = parser.parse(sys.argv[1:] if argv is None else argv)
+    except SystemExit as exc:  # argparse: usage errors (2), --help and --version (0)
+        return exc.code if isinstance(exc.code, int) else INVALID_INPUT
+    command = getattr(args, "command", None)
+    if command is None:  # `hyscale`, `hyscale deploy`...: HyScale prints the usage, exit 2
+        args.usage_of.print_help(sys.stderr)
+        return INVALID_INPUT
+    try:
+        return COMMANDS[command](args)
+    except HyscaleError as exc:
+        return _failed(args, exc)
+    except KeyboardInterrupt:
+        error("Interrupted: the stages that finished are recorded; run the command again to "
+              "continue from there.")
+        return INTERRUPTED
+
+
+def _failed(args: argparse.Namespace, exc: HyscaleError) -> int:
+    """Print an expected failure HyScale's way (or as JSON with ``-o json``); its exit code."""
+    messages = exc.messages if isinstance(exc, InvalidInputError) else [str(exc)]
+    if re.fullmatch(OUTPUT_PATTERN, getattr(args, "output", None) or ""):
+        key = "deploymentError" if args.command == "deploy service" else "error"
+        emit_json({key: ",".join(messages)})
+    else:
+        for message in messages:
+            error(message)
+    return exc.code if isinstance(exc, CliError) else FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

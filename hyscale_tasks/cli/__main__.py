@@ -1,0 +1,7 @@
+"""``python -m hyscale_tasks.cli``: the ``hyscale`` command."""
+
+import sys
+
+from hyscale_tasks.cli import main
+
+sys.exit(main())

@@ -1,0 +1,105 @@
+"""Running the product's doit tasks in this process, on the same state as ``doit`` would.
+
+The tasks are dodo.py's (every ``task_*`` creator of tasks/creators.py and tasks/operations.py)
+and DOIT_CONFIG is the dodo's ``doit_config()``: same task names, same locked sqlite database
+under ``$HYSCALE_HOME/apps/<app>/``, so a deploy made with ``hyscale`` is up to date for
+``doit deploy:<svc>`` and the other way round. The context travels the way it does for doit
+users: as ``HYSCALE_*`` environment variables (tasks/context.py), set only while doit runs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from doit.cmd_base import NamespaceTaskLoader
+from doit.doit_cmd import DoitMain
+from doit.exceptions import InvalidCommand
+
+from hyscale_tasks.cli.exits import InvalidInputError
+from hyscale_tasks.errors import HyscaleError
+from hyscale_tasks.tasks import creators, operations
+from hyscale_tasks.tasks.context import Context, forget_resolved, resolve
+from hyscale_tasks.tasks.discovery import ServiceEntry, discover
+
+CONTEXT_VARIABLES = ("APPS", "APP", "NAMESPACE", "PROFILE", "VERBOSE", "SPECS")
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a command works on: the app, its namespace, the spec files and their profiles."""
+
+    app: str
+    namespace: str
+    specs: tuple[Path, ...]
+    profile: str | None = None  # -P
+    profile_files: Mapping[str, Path] = field(default_factory=dict)  # -p, by service
+    verbose: bool = False
+
+    def variables(self) -> dict[str, str]:
+        values = {"APP": self.app, "NAMESPACE": self.namespace, "PROFILE": self.profile,
+                  "VERBOSE": "1" if self.verbose else None,
+                  "SPECS": os.pathsep.join(str(path) for path in self.specs)}
+        return {f"HYSCALE_{name}": value for name, value in values.items() if value}
+
+
+@contextmanager
+def context_of(target: Target) -> Iterator[None]:
+    """The ``HYSCALE_*`` variables of ``target`` and no others (a user's HYSCALE_PROFILE must
+    not slip into a run without ``-P``), restored afterwards."""
+    names = [f"HYSCALE_{name}" for name in CONTEXT_VARIABLES]
+    saved = {name: os.environ.get(name) for name in names}
+    for name in names:
+        os.environ.pop(name, None)
+    os.environ.update(target.variables())
+    forget_resolved()
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        forget_resolved()
+
+
+def load(target: Target) -> tuple[Context, list[ServiceEntry]]:
+    """The context and the services the tasks will be made of; bad input is InvalidInputError."""
+    with context_of(target):
+        try:
+            ctx = resolve(Path.cwd())
+            return ctx, discover(ctx.apps_dir / ctx.app, ctx.profile)
+        except (InvalidCommand, HyscaleError) as exc:  # e.g. two specs of one service
+            raise InvalidInputError(str(exc)) from None
+
+
+def task_creators() -> dict[str, Any]:
+    """The task creators dodo.py imports: the same graph for ``hyscale`` and ``doit``."""
+    return {name: value for module in (creators, operations)
+            for name, value in vars(module).items() if name.startswith("task_")}
+
+
+class _Loader(NamespaceTaskLoader):  # type: ignore[misc]  # doit ships no type hints
+    def __init__(self, namespace: dict[str, Any], config: dict[str, Any]) -> None:
+        super().__init__()
+        self.namespace = namespace
+        self._config = config
+
+    def load_doit_config(self) -> dict[str, Any]:
+        # Computed here, not earlier: doit_config() resolves the context of this run.
+        return {**creators.doit_config(), **self._config}
+
+
+def run(target: Target, tasks: list[str], reporter: Any,
+        namespace: dict[str, Any] | None = None) -> int:
+    """``doit run --continue TASKS`` with ``reporter`` (an instance); doit's exit code (0 ok,
+    1 a task failed, 2 a task errored or was not run, 3 doit could not start)."""
+    with context_of(target):
+        loader = _Loader(namespace or task_creators(), {"reporter": reporter})
+        # --continue: like HyScale, one failing service does not stop the others.
+        return int(DoitMain(loader, config_filenames=()).run(["run", "--continue", *tasks]))

@@ -1,0 +1,96 @@
+"""``hyscale get service status``, ``get app status``, ``get apps``, ``get replica status``.
+
+They read the cluster only (no spec needed): the same functions as ``doit status:<svc>``,
+``app-status`` and ``replicas:<svc>``, printed as HyScale's tables, or as JSON with ``-o json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from hyscale_tasks.cli import inputs
+from hyscale_tasks.cli.console import Console, emit_json
+from hyscale_tasks.cli.exits import NO_CLUSTER_ACCESS, OK, CliError
+
+STATUS_HEADINGS = ["Service Name", "Status", "Age", "Service Address", "Service URL", "Message"]
+REPLICA_WIDTHS = [50, 20, 20]
+APPS_WIDTHS = [30, 30, 30]
+
+
+def connected() -> Any:
+    """The cluster of the kubeconfig, or HyScale's 202 exit when there is none to use."""
+    from hyscale_tasks.cluster.client import ClusterError, connect
+
+    try:
+        return connect()
+    except ClusterError as exc:
+        raise CliError(str(exc), NO_CLUSTER_ACCESS) from None
+
+
+def service_status(args: argparse.Namespace) -> int:
+    inputs.check_names(app=args.app, namespace=args.namespace, services=args.services,
+                       output=args.output)
+    return _status(args, args.services)
+
+
+def app_status(args: argparse.Namespace) -> int:
+    inputs.check_names(app=args.app, namespace=args.namespace, output=args.output)
+    return _status(args, None)
+
+
+def _status(args: argparse.Namespace, services: list[str] | None) -> int:
+    from hyscale_tasks.cluster.status import app_services, service_status
+    from hyscale_tasks.tasks.ops_actions import STATUS_WIDTHS
+
+    console = Console(quiet=args.output is not None)
+    console.info("It might take some time as it runs diagnosis for services")
+    cluster = connected()
+    names = services if services is not None else app_services(cluster, args.namespace, args.app)
+    found = [service_status(cluster, args.namespace, args.app, name) for name in names]
+    if args.output is not None:
+        emit_json({"app": args.app, "namespace": args.namespace,
+                   "serviceStatus": [status.to_json() for status in found]})
+        return OK
+    console.header(f"APP: {args.app}")
+    if services is None and not found:
+        console.info("No Service Deployed")
+        return OK
+    widths = list(STATUS_WIDTHS)
+    if any(len(status.address) > widths[3] for status in found):
+        widths[3] = 75  # HyScale widens the address column for long addresses
+    console.table([STATUS_HEADINGS, *([s.name, s.status, s.age, s.address, s.url, s.message]
+                                      for s in found)], widths)
+    return OK
+
+
+def apps(args: argparse.Namespace) -> int:
+    from hyscale_tasks.cluster.status import list_apps
+
+    inputs.check_names(output=args.output)
+    found = list_apps(connected())
+    if args.output is not None:
+        emit_json({"apps": [{"name": app, "profile": profile, "namespace": namespace}
+                            for app, profile, namespace in found]})
+        return OK
+    console = Console()
+    if not found:
+        console.info("No deployments found on the cluster")
+        return OK
+    console.header("Applications")
+    console.table([["Application", "Profile", "Namespace"], *map(list, found)], APPS_WIDTHS)
+    return OK
+
+
+def replica_status(args: argparse.Namespace) -> int:
+    from hyscale_tasks.cluster.operations import replica_status as replicas
+
+    inputs.check_names(app=args.app, namespace=args.namespace, services=[args.service],
+                       output=args.output)
+    rows = replicas(connected(), args.namespace, args.app, args.service)
+    if args.output is not None:
+        emit_json({"service": args.service, "replicas": [
+            {"name": name, "status": status, "age": age} for name, status, age in rows]})
+        return OK
+    Console().table([["Replica name", "Status", "Age"], *rows], REPLICA_WIDTHS)
+    return OK

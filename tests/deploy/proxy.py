@@ -1,0 +1,223 @@
+"""A fault-injecting HTTP proxy in front of the Kubernetes API, for "the API failed mid-apply" tests.
+
+The tool talks to the cluster through the official client and a kubeconfig; to make one of its
+requests fail, the test gives it a kubeconfig whose server is this proxy, and tells the proxy
+which request to spoil. Everything else is forwarded byte for byte to the stand-in (which audits
+it as usual), so the failure happens at the network boundary and the client library, its retries
+and the tool's error handling all run for real. Nothing in the tool is patched.
+
+    with FaultProxy(cluster_url) as proxy:
+        kubeconfig = proxy.kubeconfig(cluster.kubeconfig, tmp_path / "kubeconfig")
+        proxy.answer("PATCH", r"/deployments/web$", 500)     # once, then forward again
+        proxy.delay("POST", r"/services$", 2.0)              # slow but successful
+        proxy.drop("POST", r"/deployments$", after=40)       # hold, then close without an answer
+
+A fault fires ``times`` times (default once) on requests whose method matches and whose path
+(without the query) matches the regular expression; :attr:`FaultProxy.fired` lists what it did.
+An answered or dropped request never reaches the stand-in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import re
+import socket
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import yaml
+
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer",
+              "upgrade", "host", "content-length"}
+REASONS = {409: "Conflict", 500: "InternalError", 503: "ServiceUnavailable", 504: "Timeout",
+           429: "TooManyRequests", 422: "Invalid"}
+
+
+@dataclass
+class Fault:
+    method: str
+    path: re.Pattern[str]
+    kind: str  # answer | delay | drop
+    status: int = 0
+    message: str = ""
+    seconds: float = 0.0
+    times: int = 1
+    fired: int = 0
+
+    def matches(self, method: str, path: str) -> bool:
+        return self.fired < self.times and method == self.method and bool(self.path.search(path))
+
+
+@dataclass
+class Fired:
+    kind: str
+    method: str
+    path: str
+    at: float = field(default_factory=time.monotonic)
+
+
+def status_body(status: int, message: str) -> bytes:
+    """A Kubernetes ``Status`` failure document, as the apiserver sends it."""
+    reason = REASONS.get(status, "Unknown")
+    return json.dumps({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                       "message": message, "reason": reason, "code": status}).encode()
+
+
+class FaultProxy:
+    def __init__(self, upstream: str) -> None:
+        parsed = urllib.parse.urlsplit(upstream)
+        assert parsed.scheme == "http", f"the proxy forwards plain HTTP only, not {upstream}"
+        self.upstream = (parsed.hostname or "127.0.0.1", parsed.port or 80)
+        self._faults: list[Fault] = []
+        self.fired: list[Fired] = []
+        self.requests: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _any(self) -> None:
+                proxy._handle(self)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _any  # noqa: N815
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.05}, daemon=True,
+                                        name="fault-proxy")
+
+    # -- the test's side ---------------------------------------------------------------------------
+    def _add(self, fault: Fault) -> Fault:
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def answer(self, method: str, path: str, status: int, message: str | None = None,
+               times: int = 1) -> Fault:
+        """Answer matching requests with a Status ``status`` instead of forwarding them."""
+        text = message or f"injected by the test proxy: {REASONS.get(status, status)}"
+        return self._add(Fault(method, re.compile(path), "answer", status=status, message=text,
+                               times=times))
+
+    def delay(self, method: str, path: str, seconds: float, times: int = 1) -> Fault:
+        """Forward matching requests ``seconds`` late (a slow, but working, API server)."""
+        return self._add(Fault(method, re.compile(path), "delay", seconds=seconds, times=times))
+
+    def drop(self, method: str, path: str, after: float, times: int = 1) -> Fault:
+        """Hold matching requests ``after`` seconds without an answer, then close the connection
+        (an API server that stopped answering). The request never reaches the cluster."""
+        return self._add(Fault(method, re.compile(path), "drop", seconds=after, times=times))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def kubeconfig(self, source: Path, target: Path) -> Path:
+        """A copy of ``source`` whose clusters' server is this proxy."""
+        document = yaml.safe_load(source.read_text())
+        for entry in document.get("clusters", []):
+            entry["cluster"]["server"] = self.url
+        target.write_text(yaml.safe_dump(document, sort_keys=False))
+        target.chmod(0o600)
+        return target
+
+    def start(self) -> FaultProxy:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> FaultProxy:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    # -- the wire ----------------------------------------------------------------------------------
+    def _pick(self, method: str, path: str) -> Fault | None:
+        with self._lock:
+            self.requests.append((method, path))
+            for fault in self._faults:
+                if fault.matches(method, path):
+                    fault.fired += 1
+                    self.fired.append(Fired(fault.kind, method, path))
+                    return fault
+        return None
+
+    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        method = handler.command
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else b""
+        path = urllib.parse.urlsplit(handler.path).path
+        fault = self._pick(method, path)
+        if fault is not None and fault.kind == "answer":
+            data = status_body(fault.status, fault.message)
+            handler.send_response(fault.status)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(data)))
+            handler.end_headers()
+            handler.wfile.write(data)
+            return
+        if fault is not None and fault.kind == "drop":
+            self._stopping.wait(fault.seconds)
+            handler.close_connection = True
+            with contextlib.suppress(OSError):
+                handler.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if fault is not None and fault.kind == "delay":
+            self._stopping.wait(fault.seconds)
+        self._forward(handler, method, body)
+
+    def _forward(self, handler: BaseHTTPRequestHandler, method: str, body: bytes) -> None:
+        upstream = http.client.HTTPConnection(*self.upstream, timeout=300)
+        try:
+            headers = {k: v for k, v in handler.headers.items() if k.lower() not in HOP_BY_HOP}
+            headers["Host"] = f"{self.upstream[0]}:{self.upstream[1]}"
+            if body or method in ("POST", "PUT", "PATCH"):
+                headers["Content-Length"] = str(len(body))
+            upstream.request(method, handler.path, body=body or None, headers=headers)
+            response = upstream.getresponse()
+            handler.send_response(response.status, response.reason)
+            for key, value in response.getheaders():
+                if key.lower() not in HOP_BY_HOP:
+                    handler.send_header(key, value)
+            length = response.getheader("Content-Length")
+            if length is not None:
+                data = response.read()
+                handler.send_header("Content-Length", str(len(data)))
+                handler.end_headers()
+                handler.wfile.write(data)
+                return
+            # a stream (watch, log follow): pass it on as it comes
+            handler.send_header("Transfer-Encoding", "chunked")
+            handler.end_headers()
+            while True:
+                chunk = response.read1(65536)
+                if not chunk:
+                    break
+                handler.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+                handler.wfile.flush()
+            handler.wfile.write(b"0\r\n\r\n")
+        except OSError:
+            handler.close_connection = True
+        finally:
+            upstream.close()

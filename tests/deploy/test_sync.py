@@ -1,0 +1,170 @@
+"""Up to date means in sync: what a repeated ``doit deploy`` does, seen on the wire (the audit log).
+
+Prebuilt images and the scripted kubelet: no Docker, only the deploy stage and the stand-in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+from kubernetes import client
+
+from tests.cluster.fixtures import Cluster
+from tests.deploy.apps import DeployApp, actions, reads, writes
+from tests.deploy.conftest import NewApp
+
+
+def _apps(cluster: Cluster) -> client.AppsV1Api:
+    return client.AppsV1Api(cluster.api_client())
+
+
+def _deployed(new_app: NewApp, cluster: Cluster, **web: Any) -> DeployApp:
+    app = new_app("sync")
+    app.web(props={"GREETING": "hello"}, secrets={"TOKEN": "sync-secret-1"}, **web)
+    app.deploy("web")
+    cluster.settle()
+    return app
+
+
+def test_noop_deploy_executes_nothing_writes_nothing_and_reads_each_workload_once(
+        new_app: NewApp, cluster: Cluster) -> None:
+    app = new_app("noop")
+    app.web(props={"A": "1"}, secrets={"S": "noop-secret"})
+    app.web("api", replicas=2)
+    app.stateful("store")
+    app.deploy()
+    cluster.settle()
+
+    mark = len(cluster.audit())
+    again = app.deploy()
+    seen = cluster.audit()[mark:]
+
+    assert again.executed == [], again.stdout
+    assert "deploy:web" in again.skipped and "deploy:store" in again.skipped
+    assert writes(seen) == [], "a no-op deploy wrote to the cluster"
+    ns = app.namespace
+    workloads = {f"GET /apis/apps/v1/namespaces/{ns}/deployments/web",
+                 f"GET /apis/apps/v1/namespaces/{ns}/deployments/api",
+                 f"GET /apis/apps/v1/namespaces/{ns}/statefulsets/store"}
+    assert sorted(reads(seen)) == sorted(workloads), "expected exactly one read of each workload"
+
+
+def test_deleted_deployment_is_restored_by_the_next_deploy(new_app: NewApp, cluster: Cluster) -> None:
+    app = new_app("restore")
+    app.web(props={"GREETING": "hello"})
+    app.stateful("store")
+    app.deploy()
+    _apps(cluster).delete_namespaced_deployment("web", app.namespace)
+    cluster.wait_for(lambda: not _apps(cluster).list_namespaced_deployment(app.namespace).items,
+                     what="the Deployment to go")
+
+    mark = len(cluster.audit())
+    result = app.deploy()
+    seen = cluster.audit()[mark:]
+
+    assert result.executed == ["deploy:web"], result.stdout
+    assert "create" in actions(seen, "deployments", "web")
+    assert actions(seen, "statefulsets", "store") == ["get"], "store was in sync: one read, no write"
+    restored = _apps(cluster).read_namespaced_deployment("web", app.namespace)
+    assert restored.metadata.annotations["hyscale.io/service-manifests-digest"] == \
+        app.deploy_record("web")["serviceDigest"]
+    assert app.deploy().executed == []  # and in sync again
+
+
+def test_edited_deployment_is_deployed_again(new_app: NewApp, cluster: Cluster) -> None:
+    """kubectl edit bumps the generation: the next deploy notices it and runs."""
+    app = _deployed(new_app, cluster)
+    _apps(cluster).patch_namespaced_deployment("web", app.namespace, {"spec": {"replicas": 3}})
+
+    result = app.deploy("web")
+    assert result.executed == ["deploy:web"], result.stdout
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "product bug: a Deployment edited by hand (image, replicas) is re-applied with a JSON patch "
+    "computed from the last-applied annotation to the manifest, which the edit did not touch, so "
+    "the patch only changes hyscale.io/last-updated-at; the edit stays, and the new generation is "
+    "recorded as in sync, so no later deploy fixes it (hyscale_tasks/cluster/apply.py apply_object)"))
+def test_edited_deployment_is_put_back_as_the_manifests_say(new_app: NewApp, cluster: Cluster) -> None:
+    app = _deployed(new_app, cluster)
+    image = _apps(cluster).read_namespaced_deployment("web", app.namespace) \
+        .spec.template.spec.containers[0].image
+    _apps(cluster).patch_namespaced_deployment("web", app.namespace, {"spec": {"template": {"spec": {
+        "containers": [{"name": "web", "image": "registry.local/someone/else:6"}]}}}})
+
+    app.deploy("web")
+    live = _apps(cluster).read_namespaced_deployment("web", app.namespace)
+    assert live.spec.template.spec.containers[0].image == image
+
+
+def test_prop_change_rolls_the_pods_and_runs_only_the_deploy_half(
+        new_app: NewApp, cluster: Cluster) -> None:
+    app = _deployed(new_app, cluster)
+    apps = _apps(cluster)
+    before = apps.read_namespaced_deployment("web", app.namespace)
+    checksum = before.spec.template.metadata.annotations["hyscale.io/checksum"]
+
+    app.edit_spec("web", props={"GREETING": "bonjour"})
+    mark = len(cluster.audit())
+    result = app.deploy("web")
+    seen = cluster.audit()[mark:]
+    cluster.settle()
+
+    assert sorted(result.executed) == ["deploy:web", "manifests:web", "spec:web"], result.stdout
+    assert "patch" in actions(seen, "configmaps") and "delete" not in actions(seen, "deployments")
+    after = apps.read_namespaced_deployment("web", app.namespace)
+    assert after.spec.template.metadata.annotations["hyscale.io/checksum"] != checksum
+    assert after.metadata.annotations["deployment.kubernetes.io/revision"] == "2"
+    sets = apps.list_namespaced_replica_set(
+        app.namespace, label_selector="hyscale.io/service-name=web").items
+    assert len(sets) == 2, "a new ReplicaSet for the new pod template"
+    newest = max(sets, key=lambda rs: int(rs.metadata.annotations["deployment.kubernetes.io/revision"]))
+    assert newest.spec.replicas == 1 and newest.status.ready_replicas == 1
+    pods = client.CoreV1Api(cluster.api_client()).list_namespaced_pod(
+        app.namespace, label_selector="hyscale.io/service-name=web").items
+    hashes = {p.metadata.labels["pod-template-hash"] for p in pods if not p.metadata.deletion_timestamp}
+    assert hashes == {newest.metadata.labels["pod-template-hash"]}
+    configmap = client.CoreV1Api(cluster.api_client()).read_namespaced_config_map(
+        f"{app.name}-web", app.namespace)
+    assert configmap.data["GREETING"] == "bonjour"
+
+
+def test_another_namespace_deploys_again_and_leaves_the_first(new_app: NewApp, cluster: Cluster) -> None:
+    app = _deployed(new_app, cluster)
+    other = f"{app.name}-b"
+
+    result = app.deploy("web", extra=[f"namespace={other}"])
+    assert "deploy:web" in result.executed
+    assert _apps(cluster).read_namespaced_deployment("web", other).metadata.name == "web"
+    assert _apps(cluster).read_namespaced_deployment("web", app.namespace).metadata.name == "web"
+    assert app.deploy("web", extra=[f"namespace={other}"]).executed == []
+    # and back: the first namespace is deployed to again (its record was replaced)
+    assert "deploy:web" in app.deploy("web").executed
+
+
+def test_another_kube_context_deploys_again(new_app: NewApp, cluster: Cluster) -> None:
+    app = _deployed(new_app, cluster)
+    assert app.kubeconfig is not None
+    document = yaml.safe_load(app.kubeconfig.read_text())
+    old = document["current-context"]
+    document["contexts"][0]["name"] = document["current-context"] = f"{old}-second"
+    second = app.kubeconfig.with_name("kubeconfig-second")
+    second.write_text(yaml.safe_dump(document))
+    app.kubeconfig = second
+
+    result = app.deploy("web")
+    assert result.executed == ["deploy:web"], result.stdout
+    assert app.deploy_record("web")["context"] == f"{old}-second"
+    assert app.deploy("web").executed == []
+
+
+def test_scale_is_not_undone_by_a_noop_deploy(new_app: NewApp, cluster: Cluster) -> None:
+    app = _deployed(new_app, cluster)
+    app.run("scale:web", "--to", "2")
+
+    mark = len(cluster.audit())
+    assert app.deploy("web").executed == []
+    assert writes(cluster.audit()[mark:]) == []
+    assert _apps(cluster).read_namespaced_deployment("web", app.namespace).spec.replicas == 2

@@ -1,0 +1,29 @@
+"""An API server that accepts a request and never answers: the deploy must give up within its
+request timeout with a clear error, and the next run converge.
+
+The deploy runs in the background from the start of the deploy tests (the ``stalled_deploy``
+fixture in conftest.py); this module sorts last, so the wait overlaps the other tests.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from hyscale_tasks.cluster.client import REQUEST_TIMEOUT
+from tests.deploy.apps import assert_converges, assert_failed_cleanly
+from tests.deploy.conftest import StalledDeploy
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "product bug: API calls have no timeout (hyscale_tasks/cluster/client.py defines "
+    "REQUEST_TIMEOUT = 30 but no call passes _request_timeout), so an API server that accepts a "
+    "request and never answers hangs the deploy for as long as the connection stays open"))
+def test_an_api_that_stops_answering_fails_within_the_request_timeout(
+        stalled_deploy: StalledDeploy | None) -> None:
+    assert stalled_deploy is not None
+    result, took = stalled_deploy.result()
+
+    assert_failed_cleanly(result, "Cannot reach the cluster to create Deployment web")
+    assert [f.kind for f in stalled_deploy.proxy.fired] == ["drop"]
+    assert_converges(stalled_deploy.app, stalled_deploy.cluster.api_client())
+    assert took < REQUEST_TIMEOUT + 3, f"the deploy hung {took:.0f}s on one unanswered request"
