@@ -8,7 +8,7 @@ claims. The namespace is created when missing and never deleted.
 
 from __future__ import annotations
 
-import copy
+import contextlib
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -31,7 +31,6 @@ from hyscale_tasks.cluster.objects import (
     apply_order,
     last_applied,
     manifest_digest,
-    redacted,
     service_digest,
 )
 
@@ -86,7 +85,9 @@ def apply_service(client: DynamicClient, namespace: str, manifests: list[dict[st
             extra.update({APPLIED_KINDS: kinds, SERVICE_DIGEST: whole})
         body = annotated(manifest, digest=digest, extra=extra)
         report(f"Applying {manifest['kind']} {manifest['metadata']['name']}")
-        apply_object(client, _resource(client, manifest), namespace, body)
+        done = apply_object(client, _resource(client, manifest), namespace, body)
+        if manifest["kind"] == "StatefulSet" and done == "patched":
+            _restart_unready_pods(client, namespace, manifest, report)
         applied.append(ObjectRef(manifest["kind"], manifest["apiVersion"],
                                  manifest["metadata"]["name"], digest))
     current = {(ref.kind, ref.name) for ref in applied}
@@ -97,7 +98,9 @@ def apply_service(client: DynamicClient, namespace: str, manifests: list[dict[st
     return applied
 
 
-def apply_object(client: DynamicClient, resource: Any, namespace: str, body: dict[str, Any]) -> None:
+def apply_object(client: DynamicClient, resource: Any, namespace: str, body: dict[str, Any]) -> str:
+    """Create, patch or replace; returns which of "created", "patched", "unchanged",
+    "replaced" it did."""
     name = body["metadata"]["name"]
     what = f"{body['kind']} {name}"
     with api_errors(f"read {what}"):
@@ -108,33 +111,63 @@ def apply_object(client: DynamicClient, resource: Any, namespace: str, body: dic
     if live is None:
         with api_errors(f"create {what}"):
             resource.create(body=body, namespace=namespace)
-        return
-    operations = json_patch(last_applied(live) or {}, body)
+        return "created"
+    operations = json_patch(managed_view(live, body, last_applied(live) or {}), body)
     if not operations:
-        return
+        return "unchanged"
     try:
         with api_errors(f"patch {what}"):
             resource.patch(body=operations, name=name, namespace=namespace,
                            content_type="application/json-patch+json")
-        return
+        return "patched"
     except (ClusterError, DynamicApiError, ApiException):
         pass  # HyScale's fallback: the object cannot take the patch, so it is replaced whole
     _delete_and_wait(resource, name, namespace, what)
     with api_errors(f"re-create {what}"):
         resource.create(body=body, namespace=namespace)
+    return "replaced"
+
+
+def managed_view(live: Any, body: Any, last: Any) -> Any:
+    """The live object restricted to what the tool manages: the fields of ``body`` and of the
+    configuration it applied last. Diffing that against ``body`` both puts back what someone
+    changed by hand and removes what the service no longer sets, and leaves alone what the
+    cluster adds (status, defaults, other tools' annotations)."""
+    if not (isinstance(live, dict) and isinstance(body, dict)):
+        return live
+    last = last if isinstance(last, dict) else {}
+    view = {}
+    for key in dict.fromkeys([*body, *last]):
+        if key in live:
+            view[key] = managed_view(live[key], body.get(key), last.get(key)) \
+                if key in body else live[key]
+    return view
 
 
 def json_patch(before: dict[str, Any], body: dict[str, Any]) -> list[dict[str, Any]]:
-    """RFC 6902 operations from the last-applied configuration to ``body``. The diff runs on the
-    redacted forms (the last-applied annotation never holds Secret values), and each operation
-    that touches Secret data then carries the real value."""
-    operations: list[dict[str, Any]] = jsonpatch.make_patch(before, redacted(body)).patch
-    for operation in operations:
-        path = str(operation.get("path", ""))
-        if body.get("kind") == "Secret" and "value" in operation and \
-                path.split("/")[1:2] in (["data"], ["stringData"]):
-            operation["value"] = copy.deepcopy(jsonpatch.JsonPointer(path).resolve(body))
+    """RFC 6902 operations from ``before`` to ``body``."""
+    operations: list[dict[str, Any]] = jsonpatch.make_patch(before, body).patch
     return operations
+
+
+def _restart_unready_pods(client: DynamicClient, namespace: str, manifest: dict[str, Any],
+                          report: Report) -> None:
+    """HyScale §7.2 step 6: a StatefulSet replaces its pods one by one, and never a pod that is
+    not ready, so a crashing pod would keep the old spec forever. Delete those pods; the
+    StatefulSet re-creates them from the patched template."""
+    pods = client.resources.get(api_version="v1", kind="Pod")
+    labels = manifest["spec"]["selector"]["matchLabels"]
+    selector = ",".join(f"{key}={value}" for key, value in labels.items())
+    with api_errors(f"list the pods of {manifest['metadata']['name']}"):
+        items = pods.get(namespace=namespace, label_selector=selector).items
+    for pod in items:
+        statuses = (pod.status or {}).get("containerStatuses") or []
+        if pod.status and pod.status.get("phase") == "Running" and statuses and \
+                all(status.get("ready") for status in statuses):
+            continue
+        report(f"Restarting pod {pod.metadata.name}, which is not ready, with the new spec")
+        with api_errors(f"delete pod {pod.metadata.name}"), contextlib.suppress(NotFoundError):
+            pods.delete(name=pod.metadata.name, namespace=namespace)
 
 
 def delete_object(client: DynamicClient, ref: ObjectRef, namespace: str) -> bool:

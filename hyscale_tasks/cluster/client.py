@@ -72,6 +72,15 @@ def _connect(path: Path) -> Cluster:
     except (ConfigException, OSError, ValueError, TypeError) as exc:
         raise ClusterError(f"Kubeconfig {path} seems to be invalid: {exc}\n"
                            "  fix: check it with 'kubectl config view'.") from None
+    # Every call gets a deadline, so an API server that stops answering fails the stage instead
+    # of hanging it; a followed log stream passes its own, longer one.
+    # (The client sends "no timeout" when a call names none, so the default goes in here.)
+    send = api.rest_client.request
+
+    def with_deadline(*args: Any, _request_timeout: Any = None, **kwargs: Any) -> Any:
+        return send(*args, _request_timeout=_request_timeout or (10, REQUEST_TIMEOUT), **kwargs)
+
+    api.rest_client.request = with_deadline
     return Cluster(api, current_context(path), path)
 
 

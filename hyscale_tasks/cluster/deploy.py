@@ -109,7 +109,10 @@ def service_address(cluster: Cluster, namespace: str, app: str, service: Service
     if not service.ports:
         return lines
     core = client.CoreV1Api(cluster.api)
-    deadline = time.monotonic() + (_lb_timeout() if wait and service.external else 0)
+    # Only a LoadBalancer Service gets an external IP; behind a load balancer (Ingress, Istio)
+    # the Service is a ClusterIP and there is nothing to wait for.
+    exposed = service.external and service.load_balancer is None
+    deadline = time.monotonic() + (_lb_timeout() if wait and exposed else 0)
     while True:
         with api_errors(f"read Service {service.name}"):
             try:

@@ -122,9 +122,9 @@ def _crash(container: ContainerState, pod: str, status: str) -> Diagnosis:
     code = container.last_exit_code
     if code is None:
         return Diagnosis("Service observed to be crashing", fix, pod, container.name)
-    said = _SIGNALS.get(code, f"exit code {code}")
-    return Diagnosis(f"Service startup commands failed with {said} (exit code {code}, "
-                     f"{container.restarts} restarts)", fix, pod, container.name)
+    said = f"{_SIGNALS[code]} (exit code {code})" if code in _SIGNALS else f"exit code {code}"
+    return Diagnosis(f"Service startup commands failed with {said}, after {container.restarts} "
+                     "restarts", fix, pod, container.name)
 
 
 def _pending(events: list[Any], pod: str) -> Diagnosis:
@@ -153,7 +153,8 @@ def _health(service: ServiceSpec | None, unhealthy: list[Any], pod: str,
                 check = f"GET {port.health.http_path}" if port.health.http_path else "TCP"
                 where = f" ({check} on port {port.number}, ports[{index}].healthCheck)"
                 break
-    return Diagnosis(f"Health check specified for service failed {len(unhealthy)} times in "
+    failures = sum(int(event.count or 1) for event in unhealthy)
+    return Diagnosis(f"Health check specified for service failed {failures} times in "
                      f"succession{where}: {str(unhealthy[-1].message or '')[:200]}",
                      "Fix the health check path or port in the service spec, or what the "
                      "service answers there", pod, container.name)

@@ -49,7 +49,8 @@ def service_logs(cluster: Cluster, namespace: str, app: str, service: str, lines
         if follow:
             stream: Any = core.read_namespaced_pod_log(name, namespace, container=service,
                                                        follow=True, tail_lines=lines,
-                                                       _preload_content=False)
+                                                       _preload_content=False,
+                                                       _request_timeout=(10, 7200))
             for chunk in stream.stream():
                 out.write(chunk.decode("utf-8", "replace"))
                 out.flush()

@@ -190,8 +190,10 @@ def task_deploy() -> Iterator[TaskDict]:
                                                 str(paths.manifests), str(paths.manifests_record),
                                                 ctx.namespace, str(paths.deploy_record),
                                                 str(paths.deploy_log)])],
-            "file_dep": [str(paths.deploy_spec), str(paths.manifests_record)],
-            "task_dep": [f"push:{entry.name}"],
+            # The push record too: a new image under the same tag must reach the cluster in the
+            # run that pushed it (the manifests stage does not wait for the push).
+            "file_dep": [str(paths.deploy_spec), str(paths.manifests_record),
+                         str(paths.push_record)],
             "targets": [str(paths.deploy_record)],
             "uptodate": [_settings(namespace=ctx.namespace),
                          ClusterInSync(paths.deploy_record, paths.manifests_record, ctx.namespace)],

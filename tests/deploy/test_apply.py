@@ -8,7 +8,6 @@ import json
 import re
 from typing import Any
 
-import pytest
 import yaml
 from kubernetes import client
 
@@ -171,11 +170,6 @@ def test_a_stateful_service_turned_stateless_keeps_its_volume_claims(new_app: Ne
         == ["data-store-0"]
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "product bug: with a loadBalancer (Ingress), the Service is ClusterIP and never gets a "
-    "load-balancer IP, yet the deploy polls it for one for HYS_LB_READY_TIMEOUT (90 s by default) "
-    "before printing the address; HyScale (§7.6) uses the loadBalancer's host and does not wait "
-    "(hyscale_tasks/cluster/deploy.py service_address waits whenever service.external)"))
 def test_ingress_service_does_not_wait_for_an_ip(new_app: NewApp, cluster: Cluster) -> None:
     app = new_app("ingress")
     app.extra_env["HYS_LB_READY_TIMEOUT"] = "2000"  # ms: keeps the test short while the bug lasts

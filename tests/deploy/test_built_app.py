@@ -99,12 +99,6 @@ def test_built_app_deploys_stays_in_sync_and_follows_changes(new_app: NewApp, cl
             assert secret not in result.stdout + result.stderr
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "product bug: manifests:<svc> does not depend on push:<svc>, so in the run where an artifact "
-    "change rebuilds and pushes a new image, manifests:<svc> was already judged up to date "
-    "(ImagePinned read the old push record) and deploy:<svc> then finds the cluster in sync with "
-    "the old manifests: the new image is built and pushed but not deployed; only the next run "
-    "renders and deploys it (hyscale_tasks/tasks/creators.py task_manifests/task_deploy)"))
 def test_an_artifact_change_deploys_the_new_image_in_the_same_run(new_app: NewApp, cluster: Cluster,
                                                                   registry: Any) -> None:
     app = new_app("artifact", built=True)
@@ -117,8 +111,12 @@ def test_an_artifact_change_deploys_the_new_image_in_the_same_run(new_app: NewAp
 
     digest = _push_record(app, "web")["digest"]
     assert digest != first and registry.served_digest(f"{app.name}/web", "1.0") == digest
-    assert sorted(rebuilt.executed) == ["build:web", "deploy:web", "dockerfile:web", "manifests:web",
-                                        "push:web"], rebuilt.stdout
+    # manifests:web may be judged before the push (a render never waits for Docker); the deploy
+    # re-renders with the new digest before applying, so the new image lands in this run.
+    assert {"build:web", "deploy:web", "dockerfile:web", "push:web"} <= set(rebuilt.executed), \
+        rebuilt.stdout
+    assert digest in app.paths("web").manifests.joinpath("deployment.yaml").read_text()
     image = client.AppsV1Api(cluster.api_client()).read_namespaced_deployment(
         "web", app.namespace).spec.template.spec.containers[0].image
     assert image.endswith(digest), f"{image} is still the old image"
+    assert app.deploy("web").executed == []  # and the re-render left nothing for the next run

@@ -122,11 +122,6 @@ def test_failing_rollout_fails_fast_with_a_diagnosis(case: str, failed: Failed) 
     assert failed.app.deploy_record(case)["ready"] is False  # applied, recorded, not in sync
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "product bug: the health-check diagnosis counts Unhealthy Event objects, not their count: the "
-    "node aggregates repeated probe failures into one Event with count 3, and the message says "
-    "'failed 1 times in succession' while the wait stopped because the count reached 3 "
-    "(hyscale_tasks/cluster/diagnose.py _health uses len(unhealthy))"))
 def test_health_check_diagnosis_counts_the_failures(failed: Failed) -> None:
     assert "failed 3 times in succession" in failed.error("failing-health-check")
 
@@ -222,11 +217,6 @@ def test_fixing_the_spec_after_a_failed_deploy_converges(new_app: NewApp, cluste
     assert app.deploy("web").executed == []
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "product bug: HyScale §7.2 step 6 is missing: a StatefulSet's pods that are not Running+Ready "
-    "are not deleted after the patch, and the StatefulSet controller never replaces a broken pod "
-    "during a rolling update (it waits for it to become ready), so fixing the spec of a crashing "
-    "stateful service never rolls out: the redeploy fails again on the old pod"))
 def test_fixing_a_crashing_stateful_service_converges(new_app: NewApp, cluster: Cluster) -> None:
     app = new_app("fixsts")
     app.stateful(props={"MODE": "broken"})

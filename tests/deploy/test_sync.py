@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 import yaml
 from kubernetes import client
 
@@ -82,11 +81,6 @@ def test_edited_deployment_is_deployed_again(new_app: NewApp, cluster: Cluster) 
     assert result.executed == ["deploy:web"], result.stdout
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "product bug: a Deployment edited by hand (image, replicas) is re-applied with a JSON patch "
-    "computed from the last-applied annotation to the manifest, which the edit did not touch, so "
-    "the patch only changes hyscale.io/last-updated-at; the edit stays, and the new generation is "
-    "recorded as in sync, so no later deploy fixes it (hyscale_tasks/cluster/apply.py apply_object)"))
 def test_edited_deployment_is_put_back_as_the_manifests_say(new_app: NewApp, cluster: Cluster) -> None:
     app = _deployed(new_app, cluster)
     image = _apps(cluster).read_namespaced_deployment("web", app.namespace) \
