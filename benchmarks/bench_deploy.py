@@ -13,12 +13,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from benchmarks.timing import median_seconds
 
 REPO = Path(__file__).resolve().parents[1]
 SERVICES = 20
@@ -52,15 +53,6 @@ for folder in sorted(Path(sys.argv[1]).iterdir()):
 """
 
 
-def _median(command: list[str], env: dict[str, str], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(command, cwd=REPO, env=env, check=True, capture_output=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def _audit(path: Path) -> list[dict[str, str]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
@@ -90,20 +82,20 @@ def main() -> None:
             subprocess.run([*doit, "deploy"], cwd=REPO, env=env, check=True, capture_output=True)
             requests = _audit(audit)[before:]
             writes = sum(1 for r in requests if r["verb"] in ("POST", "PUT", "PATCH", "DELETE"))
-            noop = _median([*doit, "deploy"], env, 5)
-            version = _median([sys.executable, "-m", "doit", "--version"], env, 7)
+            noop = median_seconds([*doit, "deploy"], env, 5)
+            version = median_seconds([sys.executable, "-m", "doit", "--version"], env, 7)
 
             manifests = tmp / "manifests"
             for service in (tmp / "home" / "apps" / "bench").iterdir():
                 if service.is_dir():
                     shutil.copytree(service / "generated-files" / "manifests",
                                     manifests / service.name)
-            tool = _median([sys.executable, "-c", APPLY, str(manifests), "tool-ns"], env, 1)
+            tool = median_seconds([sys.executable, "-c", APPLY, str(manifests), "tool-ns"], env, 1)
             namespace = tmp / "namespace.yaml"
             namespace.write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: kubectl-ns}\n")
             subprocess.run(["kubectl", "apply", "--validate=false", "-f", str(namespace)], env=env,
                            check=True, capture_output=True)
-            kubectl = _median(["kubectl", "apply", "--validate=false", "-n", "kubectl-ns", "-R",
+            kubectl = median_seconds(["kubectl", "apply", "--validate=false", "-n", "kubectl-ns", "-R",
                                "-f", str(manifests)], env, 1)
         finally:
             standin.terminate()

@@ -13,13 +13,12 @@ Needs the Docker engine and the test registry: run it through the test services,
 from __future__ import annotations
 
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from benchmarks.timing import median_seconds
 from tests.infra.registry import Registry, write_docker_config
 from tests.infra.relay import Relay, docker_engine_socket
 
@@ -38,15 +37,6 @@ image:
 ports:
   - port: 8080/http
 """
-
-
-def _time(command: list[str], env: dict[str, str], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(command, cwd=REPO, env=env, check=True, capture_output=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -72,11 +62,11 @@ def main() -> None:
                        capture_output=True)
         docker_relay.reset()
         registry_relay.reset()
-        noop = _time([*doit, "push"], env, 1)
+        noop = median_seconds([*doit, "push"], env, 1)
         docker_calls = len(docker_relay.snapshot()[1])
         registry_reads = len(registry_relay.snapshot()[1])
-        noop = min(noop, _time([*doit, "push"], env, 6))
-        version = _time([sys.executable, "-m", "doit", "--version"], env, 7)
+        noop = min(noop, median_seconds([*doit, "push"], env, 6))
+        version = median_seconds([sys.executable, "-m", "doit", "--version"], env, 7)
     print(f"no-op build+push check, {SERVICES} services: {noop * 1000:.0f} ms vs doit --version "
           f"{version * 1000:.0f} ms -> {noop / version:.2f}x")
     print(f"  calls in one no-op run: {docker_calls} Docker API, {registry_reads} registry "
