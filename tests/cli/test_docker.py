@@ -85,7 +85,7 @@ def test_an_artifact_change_rebuilds_and_says_why(cli: CliWorkspace, built: Path
         "build": "the generated Dockerfile changed",
         "push": "the built image changed",
         "manifests": "no longer true: the manifests pin the image digest of the last push",
-        "deploy": "the manifests changed"}
+        "deploy": "the manifests changed; the pushed image changed"}
 
 
 def test_a_failed_push_is_exit_11_with_hyscales_group_code(cli: CliWorkspace, built: Path,
