@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
 
         kubelet = ScriptedKubelet()
     else:
-        from .kubelet_docker import DockerKubelet, DockerUnavailableError
+        from .docker_kubelet import DockerKubelet, DockerUnavailableError
 
         try:
             kubelet = DockerKubelet(time_scale=args.time_scale)

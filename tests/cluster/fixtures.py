@@ -37,8 +37,8 @@ import pytest
 from kubernetes import client, config
 from kubernetes.dynamic import DynamicClient
 
+from .docker_kubelet import PORTS_ANNOTATION, DockerKubelet
 from .docker_services import DockerServices, web_image
-from .kubelet_docker import PORTS_ANNOTATION, DockerKubelet
 from .kubelet_scripted import ScriptedKubelet
 from .standin import StandIn
 

@@ -4,7 +4,7 @@ The controller manager hands each pod bound to the node to ``Kubelet.sync_pod`` 
 including a ``deletionTimestamp``) and asks ``Kubelet.logs`` for ``pods/log``. Two implementations:
 
 * :mod:`.kubelet_scripted` (``--no-docker``): container states come from a script a test sets;
-* :mod:`.kubelet_docker` (the :mod:`.docker_kubelet` package): runs the containers on the local
+* :mod:`.docker_kubelet`: runs the containers on the local
   Docker engine.
 
 A kubelet describes each container with a :class:`ContainerView` and lets :func:`build_pod_status`

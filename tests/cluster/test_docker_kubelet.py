@@ -25,9 +25,9 @@ from tests.cluster.docker_helpers import (
     waiting_reason,
     web,
 )
+from tests.cluster.docker_kubelet import LABEL_POD_UID
 from tests.cluster.docker_services import DockerServices
 from tests.cluster.fixtures import DockerCluster
-from tests.cluster.kubelet_docker import LABEL_POD_UID
 
 pytestmark = pytest.mark.docker
 

@@ -15,9 +15,9 @@ import pytest
 from kubernetes import client, config
 
 from tests.cluster.docker_helpers import ready, web
+from tests.cluster.docker_kubelet import LABEL_POD_UID
 from tests.cluster.docker_services import DockerServices
 from tests.cluster.fixtures import create_pull_secret
-from tests.cluster.kubelet_docker import LABEL_POD_UID
 
 pytestmark = pytest.mark.docker
 REPO = Path(__file__).resolve().parents[2]

@@ -11,8 +11,8 @@ from kubernetes import client
 
 from tests.cluster.builders import statefulset
 from tests.cluster.docker_helpers import FAST_PROBE, events, ready, status, wait_pod, waiting_reason, web
+from tests.cluster.docker_kubelet import LABEL_POD_UID
 from tests.cluster.fixtures import DockerCluster
-from tests.cluster.kubelet_docker import LABEL_POD_UID
 
 pytestmark = pytest.mark.docker
 

@@ -1,7 +1,7 @@
 """Deploys whose pods really run: the stand-in with its Docker kubelet (``docker_cluster``) pulls
 the pushed image with the image-pull Secret, runs it, probes it, and reports what happened.
 
-The Docker kubelet is being written (tests/cluster/kubelet_docker*); until tests/cluster/fixtures.py
+The Docker kubelet is being written (tests/cluster/docker_kubelet/); until tests/cluster/fixtures.py
 provides ``docker_cluster``, these tests skip and say so (tests/deploy/conftest.py). Like every
 built-image test they need the services, and fail without them.
 """
