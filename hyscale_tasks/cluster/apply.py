@@ -17,7 +17,12 @@ from typing import Any
 import jsonpatch
 from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic import DynamicClient
-from kubernetes.dynamic.exceptions import DynamicApiError, NotFoundError, ResourceNotFoundError
+from kubernetes.dynamic.exceptions import (
+    ConflictError,
+    DynamicApiError,
+    NotFoundError,
+    ResourceNotFoundError,
+)
 
 from hyscale_tasks.cluster.client import Cluster, ClusterError, api_errors
 from hyscale_tasks.cluster.objects import (
@@ -103,15 +108,20 @@ def apply_object(client: DynamicClient, resource: Any, namespace: str, body: dic
     "replaced" it did."""
     name = body["metadata"]["name"]
     what = f"{body['kind']} {name}"
-    with api_errors(f"read {what}"):
-        try:
-            live = resource.get(name=name, namespace=namespace).to_dict()
-        except NotFoundError:
-            live = None
+    live = _read(resource, name, namespace, what)
     if live is None:
         with api_errors(f"create {what}"):
-            resource.create(body=body, namespace=namespace)
-        return "created"
+            try:
+                resource.create(body=body, namespace=namespace)
+                return "created"
+            except ConflictError:
+                # Created since we looked, typically by a parallel deploy of a sibling service
+                # (`doit -n 2`): the image pull secret is shared. Bring that one up to date.
+                pass
+        live = _read(resource, name, namespace, what)
+        if live is None:
+            raise ClusterError(f"{what} was created and deleted by someone else while this "
+                               "deploy applied it.\n  fix: run the deploy again.")
     operations = json_patch(managed_view(live, body, last_applied(live) or {}), body)
     if not operations:
         return "unchanged"
@@ -126,6 +136,15 @@ def apply_object(client: DynamicClient, resource: Any, namespace: str, body: dic
     with api_errors(f"re-create {what}"):
         resource.create(body=body, namespace=namespace)
     return "replaced"
+
+
+def _read(resource: Any, name: str, namespace: str, what: str) -> dict[str, Any] | None:
+    with api_errors(f"read {what}"):
+        try:
+            live: dict[str, Any] = resource.get(name=name, namespace=namespace).to_dict()
+            return live
+        except NotFoundError:
+            return None
 
 
 def managed_view(live: Any, body: Any, last: Any) -> Any:

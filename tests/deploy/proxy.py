@@ -11,6 +11,7 @@ and the tool's error handling all run for real. Nothing in the tool is patched.
         proxy.answer("PATCH", r"/deployments/web$", 500)     # once, then forward again
         proxy.delay("POST", r"/services$", 2.0)              # slow but successful
         proxy.drop("POST", r"/deployments$", after=40)       # hold, then close without an answer
+        proxy.race("POST", r"/secrets$")                     # someone else sends it just before
 
 A fault fires ``times`` times (default once) on requests whose method matches and whose path
 (without the query) matches the regular expression; :attr:`FaultProxy.fired` lists what it did.
@@ -45,7 +46,7 @@ REASONS = {409: "Conflict", 500: "InternalError", 503: "ServiceUnavailable", 504
 class Fault:
     method: str
     path: re.Pattern[str]
-    kind: str  # answer | delay | drop
+    kind: str  # answer | delay | drop | race
     status: int = 0
     message: str = ""
     seconds: float = 0.0
@@ -123,6 +124,12 @@ class FaultProxy:
         (an API server that stopped answering). The request never reaches the cluster."""
         return self._add(Fault(method, re.compile(path), "drop", seconds=after, times=times))
 
+    def race(self, method: str, path: str, times: int = 1) -> Fault:
+        """Send matching requests to the cluster twice: a copy first (another client, e.g. a
+        parallel deploy, that got there a moment earlier), then the request itself, whose answer
+        the tool gets."""
+        return self._add(Fault(method, re.compile(path), "race", times=times))
+
     def clear(self) -> None:
         with self._lock:
             self._faults.clear()
@@ -185,7 +192,19 @@ class FaultProxy:
             return
         if fault is not None and fault.kind == "delay":
             self._stopping.wait(fault.seconds)
+        if fault is not None and fault.kind == "race":
+            self._send_copy(handler, method, body)
         self._forward(handler, method, body)
+
+    def _send_copy(self, handler: BaseHTTPRequestHandler, method: str, body: bytes) -> None:
+        upstream = http.client.HTTPConnection(*self.upstream, timeout=60)
+        try:
+            headers = {k: v for k, v in handler.headers.items() if k.lower() not in HOP_BY_HOP}
+            headers["Content-Length"] = str(len(body))
+            upstream.request(method, handler.path, body=body, headers=headers)
+            upstream.getresponse().read()
+        finally:
+            upstream.close()
 
     def _forward(self, handler: BaseHTTPRequestHandler, method: str, body: bytes) -> None:
         upstream = http.client.HTTPConnection(*self.upstream, timeout=300)

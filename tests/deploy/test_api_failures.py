@@ -52,6 +52,24 @@ def test_server_side_timeout_fails_clearly_then_converges(proxied: DeployApp, cl
     assert_converges(proxied, cluster.api_client())
 
 
+def test_an_object_created_meanwhile_is_updated_not_an_error(proxied: DeployApp, cluster: Cluster,
+                                                             fault_proxy: FaultProxy) -> None:
+    """Parallel deploys of sibling services (`doit -n 2`) apply the same image pull secret: the
+    one that finds it absent, then loses the create, takes the other's object and goes on."""
+    fault_proxy.race("POST", r"/configmaps$")
+
+    mark = len(cluster.audit())
+    result = proxied.deploy("web")
+    seen = cluster.audit()[mark:]
+
+    assert [f.kind for f in fault_proxy.fired] == ["race"]
+    configmaps = [(r["action"], r["code"]) for r in seen
+                  if r.get("resource") == "configmaps" and not r.get("subresource")]
+    assert configmaps == [("get", 404), ("create", 201), ("create", 409), ("get", 200)], configmaps
+    assert "[ERROR]" not in result.stdout + result.stderr
+    assert_converges(proxied, cluster.api_client(), rerun=False)
+
+
 def test_409_on_patch_replaces_the_object_as_hyscale_does(proxied: DeployApp, cluster: Cluster,
                                                           fault_proxy: FaultProxy) -> None:
     """HyScale's fallback (§7.2): a patch that is refused becomes delete + create."""
