@@ -1,6 +1,7 @@
 """Applying one service's manifests, HyScale's way (§7.2), with pruning and in-sync digests.
 
-For each object, in dependency order: absent -> create; present -> a JSON patch from the
+For each object, in dependency order: absent -> create (or, when a parallel deploy created it
+first, as it does the shared pull secret, treat it as present); present -> a JSON patch from the
 configuration we last applied to the new one; if the patch is refused -> delete and create.
 Objects this service applied before and no longer generates are deleted, never its volume
 claims. The namespace is created when missing and never deleted.
