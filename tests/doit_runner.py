@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -31,11 +32,16 @@ class DoitResult:
 
 @dataclass
 class Workspace:
-    """An apps folder and a HYSCALE_HOME of a test's own, with no docker login."""
+    """An apps folder and a HYSCALE_HOME of a test's own, with no docker login.
+
+    Every ``doit`` run starts in a process session of its own, so a run that hangs is killed with
+    its workers; every result is kept in :attr:`results` (the secret checks read them all)."""
 
     apps: Path
     home: Path
     docker_config: Path
+    results: list[DoitResult] = field(default_factory=list, kw_only=True)
+    timeout: float = field(default=120.0, kw_only=True)
 
     def add_app(self, name: str, source: Path | None = None) -> Path:
         target = self.apps / name
@@ -56,11 +62,19 @@ class Workspace:
         command = [sys.executable, "-m", "doit", "-f", str(REPO / "dodo.py"),
                    f"apps={self.apps}", *args]
         return subprocess.Popen(command, cwd=REPO, env=self.env(), text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                start_new_session=True)
 
     def wait(self, process: subprocess.Popen[str], check: bool = True) -> DoitResult:
-        stdout, stderr = process.communicate(timeout=120)
+        try:
+            stdout, stderr = process.communicate(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            stdout, stderr = process.communicate()
+            raise AssertionError(
+                f"doit did not finish within {self.timeout}s:\n{stdout}\n{stderr}") from None
         result = DoitResult(process.returncode, stdout, stderr)
+        self.results.append(result)
         if check and result.returncode != 0:
             raise AssertionError(f"doit failed ({result.returncode}):\n{stdout}\n{stderr}")
         return result

@@ -23,11 +23,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
-import os
 import secrets
-import signal
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -37,7 +33,7 @@ from typing import Any
 import yaml
 
 from hyscale_tasks.tasks.paths import ServicePaths, service_paths
-from tests.doit_runner import REPO, DoitResult, Workspace
+from tests.doit_runner import DoitResult, Workspace
 
 RUN_ID = "d" + secrets.token_hex(3)
 _numbers = itertools.count(1)
@@ -66,8 +62,7 @@ class DeployApp(Workspace):
     registry_host: str = PREBUILT_REGISTRY
     stack_image: str = ""
     extra_env: dict[str, str] = field(default_factory=dict)
-    results: list[DoitResult] = field(default_factory=list)  # every run: the secret checks read them
-    timeout: float = 150.0
+    timeout: float = field(default=150.0, kw_only=True)
 
     # -- running doit --------------------------------------------------------------------------
     def env(self) -> dict[str, str]:
@@ -80,27 +75,6 @@ class DeployApp(Workspace):
         env["HYS_LB_READY_TIMEOUT"] = "5000"
         env.update(self.extra_env)
         return env
-
-    def start(self, *args: str) -> subprocess.Popen[str]:
-        command = [sys.executable, "-m", "doit", "-f", str(REPO / "dodo.py"),
-                   f"apps={self.apps}", *args]
-        return subprocess.Popen(command, cwd=REPO, env=self.env(), text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                start_new_session=True)
-
-    def wait(self, process: subprocess.Popen[str], check: bool = True) -> DoitResult:
-        try:
-            stdout, stderr = process.communicate(timeout=self.timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)  # doit and its workers: its own session
-            stdout, stderr = process.communicate()
-            raise AssertionError(
-                f"doit did not finish within {self.timeout}s:\n{stdout}\n{stderr}") from None
-        result = DoitResult(process.returncode, stdout, stderr)
-        self.results.append(result)
-        if check and result.returncode != 0:
-            raise AssertionError(f"doit failed ({result.returncode}):\n{stdout}\n{stderr}")
-        return result
 
     def run(self, *args: str, check: bool = True) -> DoitResult:
         """``doit app=<this app> ARGS``."""

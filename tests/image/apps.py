@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import http.client
 import subprocess
-import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from typing import Any
 import yaml
 
 from hyscale_tasks.tasks.paths import ServicePaths, service_paths
-from tests.doit_runner import REPO, DoitResult, Workspace
+from tests.doit_runner import DoitResult, Workspace
 from tests.infra.registry import Registry, write_docker_config
 
 
@@ -31,7 +30,6 @@ class ImageApp(Workspace):
     registry: Registry | None = None
     registry_host: str = ""  # where the specs push: the registry, or a relay in front of it
     extra_env: dict[str, str] = field(default_factory=dict)
-    results: list[DoitResult] = field(default_factory=list)  # every run, for the secret checks
 
     # -- running doit ----------------------------------------------------------------------
     def env(self) -> dict[str, str]:
@@ -39,24 +37,6 @@ class ImageApp(Workspace):
         env.pop("HYS_IMAGE_CLEANUP_POLICY", None)
         env.update(self.extra_env)
         return env
-
-    def start(self, *args: str) -> subprocess.Popen[str]:
-        command = [sys.executable, "-m", "doit", "-f", str(REPO / "dodo.py"),
-                   f"apps={self.apps}", *args]
-        return subprocess.Popen(command, cwd=REPO, env=self.env(), text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                start_new_session=True)
-
-    def wait(self, process: subprocess.Popen[str], check: bool = True) -> DoitResult:
-        try:
-            result = super().wait(process, check=False)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
-        self.results.append(result)
-        if check and result.returncode != 0:
-            raise AssertionError(f"doit failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-        return result
 
     def run(self, *args: str, check: bool = True) -> DoitResult:
         """``doit app=<this app> ARGS``."""
