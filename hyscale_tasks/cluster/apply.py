@@ -35,9 +35,12 @@ from hyscale_tasks.cluster.objects import (
     annotated,
     applied_kinds,
     apply_order,
+    is_pull_secret,
     last_applied,
     manifest_digest,
+    object_version,
     service_digest,
+    without_stamp,
 )
 
 DELETE_TIMEOUT = 120
@@ -91,30 +94,34 @@ def apply_service(client: DynamicClient, namespace: str, manifests: list[dict[st
             extra.update({APPLIED_KINDS: kinds, SERVICE_DIGEST: whole})
         body = annotated(manifest, digest=digest, extra=extra)
         report(f"Applying {manifest['kind']} {manifest['metadata']['name']}")
-        done = apply_object(client, _resource(client, manifest), namespace, body)
+        done, live = apply_object(client, _resource(client, manifest), namespace, body)
         if manifest["kind"] == "StatefulSet" and done == "patched":
             _restart_unready_pods(client, namespace, manifest, report)
         applied.append(ObjectRef(manifest["kind"], manifest["apiVersion"],
-                                 manifest["metadata"]["name"], digest))
+                                 manifest["metadata"]["name"], digest, object_version(live),
+                                 shared=is_pull_secret(manifest)))
     current = {(ref.kind, ref.name) for ref in applied}
     for stale in previous:
-        if (stale.kind, stale.name) not in current and stale.kind != "PersistentVolumeClaim":
+        # Never a volume claim (data), nor an image pull secret: other services of the app use
+        # it too (HyScale leaves it, as it lacks the service label).
+        if (stale.kind, stale.name) not in current and stale.kind != "PersistentVolumeClaim" \
+                and not stale.shared:
             report(f"Deleting stale {stale.kind} {stale.name}")
             delete_object(client, stale, namespace)
     return applied
 
 
-def apply_object(client: DynamicClient, resource: Any, namespace: str, body: dict[str, Any]) -> str:
+def apply_object(client: DynamicClient, resource: Any, namespace: str,
+                 body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """Create, patch or replace; returns which of "created", "patched", "unchanged",
-    "replaced" it did."""
+    "replaced" it did, and the object as the cluster now holds it."""
     name = body["metadata"]["name"]
     what = f"{body['kind']} {name}"
     live = _read(resource, name, namespace, what)
     if live is None:
         with api_errors(f"create {what}"):
             try:
-                resource.create(body=body, namespace=namespace)
-                return "created"
+                return "created", resource.create(body=body, namespace=namespace).to_dict()
             except ConflictError:
                 # Created since we looked, typically by a parallel deploy of a sibling service
                 # (`doit -n 2`): the image pull secret is shared. Bring that one up to date.
@@ -123,20 +130,23 @@ def apply_object(client: DynamicClient, resource: Any, namespace: str, body: dic
         if live is None:
             raise ClusterError(f"{what} was created and deleted by someone else while this "
                                "deploy applied it.\n  fix: run the deploy again.")
-    operations = json_patch(managed_view(live, body, last_applied(live) or {}), body)
-    if not operations:
-        return "unchanged"
+    view = managed_view(live, body, last_applied(live) or {})
+    if not json_patch(without_stamp(view), without_stamp(body)):
+        # Only the last-updated time would change: the object is as the manifests say, and
+        # writing it would only move its resourceVersion under the other services that share
+        # it (the pull secret), making their deploys look stale.
+        return "unchanged", live
+    operations = json_patch(view, body)
     try:
         with api_errors(f"patch {what}"):
-            resource.patch(body=operations, name=name, namespace=namespace,
-                           content_type="application/json-patch+json")
-        return "patched"
+            patched = resource.patch(body=operations, name=name, namespace=namespace,
+                                     content_type="application/json-patch+json")
+        return "patched", patched.to_dict()
     except (ClusterError, DynamicApiError, ApiException):
         pass  # HyScale's fallback: the object cannot take the patch, so it is replaced whole
     _delete_and_wait(resource, name, namespace, what)
     with api_errors(f"re-create {what}"):
-        resource.create(body=body, namespace=namespace)
-    return "replaced"
+        return "replaced", resource.create(body=body, namespace=namespace).to_dict()
 
 
 def _read(resource: Any, name: str, namespace: str, what: str) -> dict[str, Any] | None:
@@ -152,7 +162,12 @@ def managed_view(live: Any, body: Any, last: Any) -> Any:
     """The live object restricted to what the tool manages: the fields of ``body`` and of the
     configuration it applied last. Diffing that against ``body`` both puts back what someone
     changed by hand and removes what the service no longer sets, and leaves alone what the
-    cluster adds (status, defaults, other tools' annotations)."""
+    cluster adds (status, defaults, other tools' annotations), also inside list items (a
+    container's defaulted terminationMessagePath) as long as the list kept its length."""
+    if isinstance(live, list) and isinstance(body, list) and len(live) == len(body):
+        lasts = last if isinstance(last, list) and len(last) == len(body) else [None] * len(body)
+        return [managed_view(item, wanted, before)
+                for item, wanted, before in zip(live, body, lasts, strict=True)]
     if not (isinstance(live, dict) and isinstance(body, dict)):
         return live
     last = last if isinstance(last, dict) else {}

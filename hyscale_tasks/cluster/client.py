@@ -124,14 +124,16 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def get_json(cluster: Cluster, path: str, **path_params: str) -> dict[str, Any] | None:
+def get_json(cluster: Cluster, path: str, query: list[tuple[str, str]] | None = None,
+             **path_params: str) -> dict[str, Any] | None:
     """GET ``path`` through the official client, answered as plain JSON (None on 404).
 
     For cheap probes: the typed API classes build their pydantic models on first use, which
     costs more than the request itself when a run only needs to read one field.
     """
     method, url, headers, body, post = cluster.api.param_serialize(
-        "GET", path, path_params=path_params, header_params={"Accept": "application/json"},
+        "GET", path, path_params=path_params, query_params=query or [],
+        header_params={"Accept": "application/json"},
         auth_settings=["BearerToken"])
     with api_errors(f"read {url}"):
         response = cluster.api.call_api(method, url, headers, body, post,

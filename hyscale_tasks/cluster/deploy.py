@@ -1,8 +1,8 @@
 """The ``deploy`` stage of one service: apply, wait for the rollout, diagnose, tell the address.
 
-The record (``state/deploy.json``) lists what was applied with each manifest's digest, the
-namespace and kube context, and the workload's generation after the apply: checking later that
-the cluster is still in sync is one read of the workload (:func:`in_sync`).
+The record (``state/deploy.json``) lists what was applied, each object with its manifest's
+digest and the version the apply left it at, plus the namespace and kube context: checking later
+that the cluster is still in sync is one listing per kind (:func:`~.insync.in_sync`).
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from kubernetes import client
 
 from hyscale_tasks.cluster.apply import apply_service, dynamic, ensure_namespace
 from hyscale_tasks.cluster.client import Cluster, ClusterError, api_errors, connect, is_not_found
+from hyscale_tasks.cluster.insync import APP_LABEL, forget_listings, remember_versions
 from hyscale_tasks.cluster.objects import WORKLOAD_KINDS, ObjectRef, service_digest
 from hyscale_tasks.cluster.pods import container_log, list_pods
-from hyscale_tasks.cluster.wait import read_workload, wait_for_rollout
+from hyscale_tasks.cluster.wait import wait_for_rollout
 from hyscale_tasks.files import read_json, write_if_changed, write_json_if_changed
 from hyscale_tasks.spec.model import ServiceSpec
 
@@ -57,11 +58,11 @@ def run_deploy(manifests: list[dict[str, Any]], rendered: dict[str, str], namesp
     kind, name = workload["kind"], workload["metadata"]["name"]
     entry: dict[str, Any] = {
         "namespace": namespace, "context": cluster.context, "app": app,
+        "appLabel": ((workload.get("metadata") or {}).get("labels") or {}).get(APP_LABEL, ""),
         "objects": [ref.to_json() for ref in applied],
         "serviceDigest": service_digest(manifests),
         "rendered": rendered,
-        "workload": {"kind": kind, "apiVersion": workload["apiVersion"], "name": name,
-                     "generation": _generation(cluster, kind, namespace, name)},
+        "workload": {"kind": kind, "apiVersion": workload["apiVersion"], "name": name},
         "ready": False,
     }
     write_json_if_changed(record, entry)  # what is applied is recorded even if the wait fails
@@ -77,11 +78,11 @@ def run_deploy(manifests: list[dict[str, Any]], rendered: dict[str, str], namesp
     write_json_if_changed(record, entry)
     for line in service_address(cluster, namespace, app, service, wait=True):
         report(line)
-
-
-def _generation(cluster: Cluster, kind: str, namespace: str, name: str) -> int:
-    return int(read_workload(client.AppsV1Api(cluster.api), kind, namespace, name)
-               .metadata.generation or 0)
+    if service.external and service.load_balancer is None:
+        # The cloud wrote the load balancer's address into the Service after the apply: that
+        # is the version a later check must expect.
+        remember_versions(record, cluster, namespace, [("Service", service.name)])
+    forget_listings()
 
 
 def _save_deploy_log(core: client.CoreV1Api, namespace: str, app: str, name: str, path: Path,

@@ -1,23 +1,34 @@
-"""Is a service still deployed as recorded? One read of its workload, nothing else.
+"""Is a service still deployed as recorded? One listing per kind of the app's objects, shared by
+every service checked in the same run; never a write.
 
-Kept apart from the deploy code so that a no-op run imports only what this one read needs.
+Each applied object must still be there, carry the digest of its manifest, and be at the version
+the deploy left it (:func:`~.objects.object_version`): so a deleted Service, a ConfigMap edited
+by hand or a scaled Deployment all count as drift. Kept apart from the deploy code so that a
+no-op run imports only what these reads need.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from hyscale_tasks.cluster.client import connect, get_json
-from hyscale_tasks.cluster.objects import SERVICE_DIGEST
-from hyscale_tasks.files import read_json
+from hyscale_tasks.cluster.client import Cluster, connect, get_json
+from hyscale_tasks.cluster.objects import MANIFEST_DIGEST, ObjectRef, object_version
+from hyscale_tasks.files import read_json, write_json_if_changed
 
-_PATHS = {"Deployment": "/apis/apps/v1/namespaces/{namespace}/deployments/{name}",
-          "StatefulSet": "/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}"}
+APP_LABEL = "hyscale.io/app-name"
+# The kinds a service's manifests hold; others (a snippet's) are guessed the way kubectl would,
+# and a wrong guess only costs a redeploy, never a wrong skip.
+_PLURALS = {"Ingress": "ingresses", "NetworkPolicy": "networkpolicies",
+            "HorizontalPodAutoscaler": "horizontalpodautoscalers"}
+
+# (kubeconfig, namespace, app label, collection path) -> the listed objects by name
+_LISTINGS: dict[tuple[str, str, str, str], dict[str, dict[str, Any]]] = {}
 
 
 def in_sync(record: Path, namespace: str, rendered: dict[str, str]) -> bool:
-    """The workload is there, carries the digest of these manifests, and nobody changed its spec
-    since (its generation is the one recorded after the apply)."""
+    """These manifests were deployed to this namespace and context, the rollout finished, and
+    the cluster still holds every applied object as the deploy left it."""
     try:
         data = read_json(record)
     except (OSError, ValueError):
@@ -28,10 +39,66 @@ def in_sync(record: Path, namespace: str, rendered: dict[str, str]) -> bool:
     cluster = connect()
     if data.get("context") != cluster.context:
         return False
-    workload = data["workload"]
-    live = get_json(cluster, _PATHS[workload["kind"]], namespace=namespace, name=workload["name"])
-    if live is None:
-        return False
-    metadata = live.get("metadata") or {}
-    return bool((metadata.get("annotations") or {}).get(SERVICE_DIGEST) == data["serviceDigest"]
-                and int(metadata.get("generation") or 0) == int(workload["generation"]))
+    objects = [ObjectRef.from_json(item) for item in data.get("objects", [])]
+    if not objects or not all(ref.version for ref in objects):
+        return False  # recorded before versions were: apply once more to learn them
+    app_label = str(data.get("appLabel") or "")
+    for ref in objects:
+        live = _find(cluster, namespace, app_label, ref)
+        if live is None or object_version(live) != ref.version or \
+                ((live.get("metadata") or {}).get("annotations") or {}).get(MANIFEST_DIGEST) \
+                != ref.digest:
+            return False
+    return True
+
+
+def remember_versions(record: Path, cluster: Cluster, namespace: str,
+                      objects: list[tuple[str, str]]) -> None:
+    """Record the current version of these (kind, name) objects of the service: a change made
+    on purpose (a scale, a load balancer's address) is not drift."""
+    try:
+        data = read_json(record)
+    except (OSError, ValueError):
+        return
+    wanted = set(objects)
+    for item in data.get("objects", []):
+        ref = ObjectRef.from_json(item)
+        if (ref.kind, ref.name) in wanted:
+            live = get_json(cluster, _path(ref) + "/{name}", namespace=namespace, name=ref.name)
+            if live is not None:
+                item["version"] = object_version(live)
+    write_json_if_changed(record, data)
+
+
+def forget_listings() -> None:
+    """After a deploy wrote to the cluster, what this process listed before is stale."""
+    _LISTINGS.clear()
+
+
+def _find(cluster: Cluster, namespace: str, app_label: str, ref: ObjectRef) -> dict[str, Any] | None:
+    path = _path(ref)
+    key = (str(cluster.kubeconfig), namespace, app_label, path)
+    if key not in _LISTINGS:
+        query = [("labelSelector", f"{APP_LABEL}={app_label}")] if app_label else None
+        listing = get_json(cluster, path, query=query, namespace=namespace) or {}
+        _LISTINGS[key] = {str(item["metadata"]["name"]): item
+                          for item in listing.get("items") or [] if isinstance(item, dict)}
+    found = _LISTINGS[key].get(ref.name)
+    if found is None and app_label:
+        # Not labelled as the app (a snippet may add such an object), or gone: ask by name.
+        found = get_json(cluster, path + "/{name}", namespace=namespace, name=ref.name)
+    return found
+
+
+def _path(ref: ObjectRef) -> str:
+    base = "/api/v1" if ref.api_version == "v1" else f"/apis/{ref.api_version}"
+    return f"{base}/namespaces/{{namespace}}/{_plural(ref.kind)}"
+
+
+def _plural(kind: str) -> str:
+    if kind in _PLURALS:
+        return _PLURALS[kind]
+    lower = kind.lower()
+    if lower.endswith("y") and lower[-2:-1] not in ("a", "e", "i", "o", "u"):
+        return lower[:-1] + "ies"
+    return lower + ("es" if lower.endswith(("s", "x", "ch", "sh")) else "s")

@@ -1,7 +1,9 @@
 """What the tool writes on every object it applies, and the order it applies them in.
 
 Each object carries, besides HyScale's own annotations, the digest of the manifest it came from
-(``hyscale.io/manifest-digest``): checking that the cluster is still in sync is then one read.
+(``hyscale.io/manifest-digest``), and the deploy record keeps the version the object had once
+applied (:func:`object_version`): checking that the cluster still holds what was deployed needs
+no diff, only a listing.
 The last-applied configuration of a Secret records digests of its values, never the values.
 """
 
@@ -27,21 +29,51 @@ _ORDER = ["PullSecret", "ConfigMap", "Secret", "PersistentVolumeClaim", "Statefu
 
 @dataclass(frozen=True)
 class ObjectRef:
-    """One applied object, as recorded after a deploy."""
+    """One applied object, as recorded after a deploy; ``version`` is :func:`object_version` of
+    the object as the apply left it; ``shared``: the app's services share it (the pull secret),
+    so no service prunes it."""
 
     kind: str
     api_version: str
     name: str
     digest: str
+    version: str = ""
+    shared: bool = False
 
-    def to_json(self) -> dict[str, str]:
-        return {"kind": self.kind, "apiVersion": self.api_version, "name": self.name,
-                "digest": self.digest}
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": self.kind, "apiVersion": self.api_version,
+                                "name": self.name, "digest": self.digest, "version": self.version}
+        if self.shared:
+            data["shared"] = True
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ObjectRef:
         return cls(str(data["kind"]), str(data["apiVersion"]), str(data["name"]),
-                   str(data.get("digest", "")))
+                   str(data.get("digest", "")), str(data.get("version", "")),
+                   bool(data.get("shared", False)))
+
+
+def object_version(live: dict[str, Any]) -> str:
+    """What changes when someone changes the object, and nothing else: its generation where the
+    API server keeps one (Deployments, StatefulSets...: their status and controller annotations
+    change all the time), else a digest of its content without status and bookkeeping
+    (ConfigMaps, Secrets, Services: an edit of data, spec, labels or annotations changes it, a
+    load balancer's address in the status does not)."""
+    metadata = live.get("metadata") or {}
+    generation = metadata.get("generation")
+    if generation:
+        return f"generation {generation}"
+    content = {key: value for key, value in live.items()
+               if key not in ("status", "kind", "apiVersion", "metadata")}
+    content["metadata"] = {key: value for key, value in metadata.items()
+                           if key not in _BOOKKEEPING}
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"))
+    return "content sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+# Metadata the API server rewrites on every write, whatever changed.
+_BOOKKEEPING = frozenset({"resourceVersion", "managedFields", "generation"})
 
 
 def manifest_digest(manifest: dict[str, Any]) -> str:
@@ -96,6 +128,22 @@ def annotated(manifest: dict[str, Any], *, digest: str, extra: dict[str, str]) -
     shown = redacted(body)
     annotations[LAST_APPLIED] = json.dumps(shown, sort_keys=True)
     return body
+
+
+def without_stamp(body: dict[str, Any]) -> dict[str, Any]:
+    """The object without its last-updated time (also inside its last-applied configuration):
+    what to compare to tell whether applying it would change anything."""
+    annotations = (body.get("metadata") or {}).get("annotations")
+    if not isinstance(annotations, dict) or LAST_UPDATED not in annotations:
+        return body
+    stripped = copy.deepcopy(body)
+    kept = stripped["metadata"]["annotations"]
+    del kept[LAST_UPDATED]
+    last = last_applied(stripped)
+    if last is not None:
+        ((last.get("metadata") or {}).get("annotations") or {}).pop(LAST_UPDATED, None)
+        kept[LAST_APPLIED] = json.dumps(last, sort_keys=True)
+    return stripped
 
 
 def last_applied(live: dict[str, Any]) -> dict[str, Any] | None:

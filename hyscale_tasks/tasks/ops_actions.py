@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from hyscale_tasks.files import read_json, write_json_if_changed
+from hyscale_tasks.files import write_json_if_changed
 from hyscale_tasks.tasks.actions import reports_errors
 
 STATUS_WIDTHS = [30, 15, 20, 40, 40, 20]
@@ -69,6 +69,7 @@ def undeploy_action(namespace: str, app: str, services: list[str] | None, record
 def scale_action(namespace: str, app: str, service: str, record: str, up: int, down: int,
                  to: int) -> None:
     from hyscale_tasks.cluster.client import connect
+    from hyscale_tasks.cluster.insync import remember_versions
     from hyscale_tasks.cluster.operations import scale_service
     from hyscale_tasks.cluster.status import find_workload
     from hyscale_tasks.errors import HyscaleError
@@ -82,14 +83,9 @@ def scale_action(namespace: str, app: str, service: str, record: str, up: int, d
     _say(f"{service} runs {replicas} replica(s)")
     # A scale is a deliberate change: record the new generation so the next deploy (nothing
     # else changed) does not count it as drift and undo it.
-    try:
-        data = read_json(Path(record))
-    except (OSError, ValueError):
-        return
     workload = find_workload(cluster.api, namespace, app, service)
     if workload is not None:
-        data["workload"]["generation"] = int(workload.metadata.generation or 0)
-        write_json_if_changed(Path(record), data)
+        remember_versions(Path(record), cluster, namespace, [(workload.kind, workload.metadata.name)])
 
 
 @reports_errors

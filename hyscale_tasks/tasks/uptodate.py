@@ -164,7 +164,8 @@ def rendered_manifests(index: Path) -> list[dict[str, Any]]:
 
 
 class ClusterInSync:
-    """The cluster still holds this service as last deployed: one read of its workload."""
+    """The cluster still holds this service as last deployed: a listing per kind of the app's
+    objects, shared by all services checked in the run."""
 
     def __init__(self, record: Path, manifests_index: Path, namespace: str) -> None:
         self.record = record

@@ -13,9 +13,9 @@ deploy runs spec -> dockerfile -> build -> push -> manifests -> deploy against t
 engine and registry) or *prebuilt* (an image named as it is, nothing to build or push: no Docker,
 the fast path for tests of the deploy stage itself; the scripted kubelet runs any image name).
 
-:func:`writes` / :func:`reads_by_resource` count the stand-in's audit records (one per HTTP
-request) between two marks, which is how the tests pin "a no-op deploy writes nothing and reads
-the workload once per service" on the wire.
+:func:`writes` / :func:`reads` list the stand-in's audit records (one per HTTP request) between two
+marks, which is how the tests pin "a no-op deploy writes nothing and lists each kind of the app's
+objects once" on the wire (:func:`sync_listings`).
 """
 
 from __future__ import annotations
@@ -203,6 +203,14 @@ def writes(records: Iterable[dict[str, Any]]) -> list[str]:
 
 def reads(records: Iterable[dict[str, Any]]) -> list[str]:
     return [f"{r['verb']} {r['path']}" for r in records if r["verb"] not in WRITE_VERBS]
+
+
+def sync_listings(namespace: str, *collections: str) -> list[str]:
+    """The reads an in-sync check makes: one listing per collection (``configmaps``,
+    ``apps/v1/deployments``...) of the objects the app applied."""
+    return sorted(f"GET /api/v1/namespaces/{namespace}/{c}" if "/" not in c else
+                  f"GET /apis/{c.rsplit('/', 1)[0]}/namespaces/{namespace}/{c.rsplit('/', 1)[1]}"
+                  for c in collections)
 
 
 def actions(records: Iterable[dict[str, Any]], resource: str, name: str | None = None) -> list[str]:

@@ -6,7 +6,8 @@
 prints one JSON document::
 
     {"services": 20, "version_s": 0.15, "noop_deploy_s": 1.1, "ratio": 7.3,
-     "writes": 0, "reads": 20, "reads_per_service": 1.0, "executed": [], "first_deploy_s": 9.8, ...}
+     "writes": 0, "reads": 4, "reads_per_service": 0.2, "read": ["GET /api/v1/...", ...],
+     "executed": [], "first_deploy_s": 9.8, ...}
 
 Times are medians of ``--repeat`` runs. ``writes``/``reads`` count the stand-in's audit records
 (HTTP requests) of the *last* no-op run. Services are prebuilt images by default (no Docker, the
@@ -83,7 +84,8 @@ def measure_noop_deploy(workdir: Path, services: int = 20, repeat: int = 5, buil
             "noop_deploy_min_s": round(min(noop_times), 3),
             "ratio": round(noop / version, 1),
             "per_service_ms": round(1000 * (noop - version) / services, 1),
-            "writes": len(writes(seen)), "reads": len(reads(seen)),
+            "writes": len(writes(seen)), "reads": len(reads(seen)), "read": sorted(reads(seen)),
+            "namespace": app.namespace,
             "reads_per_service": round(len(reads(seen)) / services, 2),
             "executed": executed, "first_deploy_s": round(first, 2), "first_deploy_jobs": jobs,
         }

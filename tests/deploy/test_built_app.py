@@ -15,7 +15,7 @@ import pytest
 from kubernetes import client
 
 from tests.cluster.fixtures import Cluster
-from tests.deploy.apps import DeployApp, actions, reads, status_rows, writes
+from tests.deploy.apps import DeployApp, actions, reads, status_rows, sync_listings, writes
 from tests.deploy.conftest import NewApp
 
 pytestmark = pytest.mark.docker
@@ -56,14 +56,14 @@ def test_built_app_deploys_stays_in_sync_and_follows_changes(new_app: NewApp, cl
     assert {name: row["Status"] for name, row in rows.items()} == {"store": "Running", "web": "Running"}
     assert app.paths("web").deploy_log.exists() and app.paths("store").deploy_log.exists()
 
-    # 2. nothing changed: nothing runs, nothing is written, one read per workload
+    # 2. nothing changed: nothing runs, nothing is written, one listing per kind
     mark = len(cluster.audit())
     noop = app.deploy()
     seen = cluster.audit()[mark:]
     assert noop.executed == [], noop.stdout
     assert writes(seen) == []
-    assert sorted(reads(seen)) == [f"GET /apis/apps/v1/namespaces/{ns}/deployments/web",
-                                   f"GET /apis/apps/v1/namespaces/{ns}/statefulsets/store"]
+    assert sorted(reads(seen)) == sync_listings(ns, "configmaps", "secrets", "services",
+                                                "apps/v1/deployments", "apps/v1/statefulsets")
 
     # 3. a Deployment deleted by hand is restored, without a build or a push
     apps.delete_namespaced_deployment("web", ns)

@@ -5,13 +5,14 @@ Prebuilt images and the scripted kubelet: no Docker, only the deploy stage and t
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import Any
 
 import yaml
 from kubernetes import client
 
 from tests.cluster.fixtures import Cluster
-from tests.deploy.apps import DeployApp, actions, reads, writes
+from tests.deploy.apps import DeployApp, actions, reads, sync_listings, writes
 from tests.deploy.conftest import NewApp
 
 
@@ -27,7 +28,7 @@ def _deployed(new_app: NewApp, cluster: Cluster, **web: Any) -> DeployApp:
     return app
 
 
-def test_noop_deploy_executes_nothing_writes_nothing_and_reads_each_workload_once(
+def test_noop_deploy_executes_nothing_writes_nothing_and_lists_each_kind_once(
         new_app: NewApp, cluster: Cluster) -> None:
     app = new_app("noop")
     app.web(props={"A": "1"}, secrets={"S": "noop-secret"})
@@ -42,12 +43,13 @@ def test_noop_deploy_executes_nothing_writes_nothing_and_reads_each_workload_onc
 
     assert again.executed == [], again.stdout
     assert "deploy:web" in again.skipped and "deploy:store" in again.skipped
-    assert writes(seen) == [], "a no-op deploy wrote to the cluster"
-    ns = app.namespace
-    workloads = {f"GET /apis/apps/v1/namespaces/{ns}/deployments/web",
-                 f"GET /apis/apps/v1/namespaces/{ns}/deployments/api",
-                 f"GET /apis/apps/v1/namespaces/{ns}/statefulsets/store"}
-    assert sorted(reads(seen)) == sorted(workloads), "expected exactly one read of each workload"
+    assert writes(seen) == [], "a no-op deploy wrote to the cluster (the shared pull secret too)"
+    # three services, five kinds (the pull secret and web's Secret are both secrets): five
+    # listings, each of the app's objects only
+    assert sorted(reads(seen)) == sync_listings(app.namespace, "configmaps", "secrets", "services",
+                                                "apps/v1/deployments", "apps/v1/statefulsets")
+    assert {urllib.parse.unquote(r.get("query", "")) for r in seen} == \
+        {f"labelSelector=hyscale.io/app-name={app.name}"}
 
 
 def test_deleted_deployment_is_restored_by_the_next_deploy(new_app: NewApp, cluster: Cluster) -> None:
@@ -65,7 +67,7 @@ def test_deleted_deployment_is_restored_by_the_next_deploy(new_app: NewApp, clus
 
     assert result.executed == ["deploy:web"], result.stdout
     assert "create" in actions(seen, "deployments", "web")
-    assert actions(seen, "statefulsets", "store") == ["get"], "store was in sync: one read, no write"
+    assert actions(seen, "statefulsets") == ["list"], "store was in sync: one listing, no write"
     restored = _apps(cluster).read_namespaced_deployment("web", app.namespace)
     assert restored.metadata.annotations["hyscale.io/service-manifests-digest"] == \
         app.deploy_record("web")["serviceDigest"]
@@ -91,6 +93,50 @@ def test_edited_deployment_is_put_back_as_the_manifests_say(new_app: NewApp, clu
     app.deploy("web")
     live = _apps(cluster).read_namespaced_deployment("web", app.namespace)
     assert live.spec.template.spec.containers[0].image == image
+
+
+def test_configmap_edited_by_hand_is_put_back_by_the_next_deploy(new_app: NewApp,
+                                                                cluster: Cluster) -> None:
+    app = _deployed(new_app, cluster)
+    core = client.CoreV1Api(cluster.api_client())
+    name = f"{app.name}-web"
+    core.patch_namespaced_config_map(name, app.namespace, {"data": {"GREETING": "edited by hand"}})
+
+    mark = len(cluster.audit())
+    result = app.deploy("web")
+    seen = cluster.audit()[mark:]
+
+    assert result.executed == ["deploy:web"], result.stdout
+    assert core.read_namespaced_config_map(name, app.namespace).data["GREETING"] == "hello"
+    assert "patch" in actions(seen, "configmaps", name)
+    # only the drifted object is written: the rest is as the manifests say
+    assert {r["resource"] for r in seen if r["verb"] in ("POST", "PUT", "PATCH", "DELETE")} \
+        == {"configmaps"}, writes(seen)
+    assert app.deploy("web").executed == []
+
+
+def test_service_or_secret_deleted_by_hand_is_restored_by_the_next_deploy(
+        new_app: NewApp, cluster: Cluster) -> None:
+    app = _deployed(new_app, cluster)
+    core = client.CoreV1Api(cluster.api_client())
+    core.delete_namespaced_service("web", app.namespace)
+    core.delete_namespaced_secret(f"{app.name}-web", app.namespace)
+
+    result = app.deploy("web")
+
+    assert result.executed == ["deploy:web"], result.stdout
+    assert core.read_namespaced_service("web", app.namespace).spec.ports[0].port == 8080
+    assert core.read_namespaced_secret(f"{app.name}-web", app.namespace).data
+    assert app.deploy("web").executed == []
+
+
+def test_an_unrelated_object_of_the_namespace_is_not_drift(new_app: NewApp, cluster: Cluster) -> None:
+    """Other tools' objects in the namespace, and other apps', are none of the check's business."""
+    app = _deployed(new_app, cluster)
+    client.CoreV1Api(cluster.api_client()).create_namespaced_config_map(app.namespace, {
+        "metadata": {"name": "someone-elses"}, "data": {"A": "1"}})
+
+    assert app.deploy("web").executed == []
 
 
 def test_prop_change_rolls_the_pods_and_runs_only_the_deploy_half(
