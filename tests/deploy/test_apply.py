@@ -145,6 +145,23 @@ def test_objects_no_longer_generated_are_pruned(new_app: NewApp, cluster: Cluste
     assert notes["hyscale.io/applied-kinds"] == "[Secret:v1, Deployment:apps/v1, Service:v1]"
 
 
+def test_the_pull_secret_is_not_pruned_when_a_service_moves_registry(new_app: NewApp,
+                                                                    cluster: Cluster) -> None:
+    """Other services of the app pull with it too (HyScale never deletes it either)."""
+    app = new_app("keeppull")
+    app.web()
+    app.deploy("web")
+    core = client.CoreV1Api(cluster.api_client())
+
+    app.edit_spec("web", image={"registry": "elsewhere.example", "name": f"{app.name}/web",
+                                "tag": "1.0"})
+    result = app.deploy("web")
+
+    assert "Deleting stale Secret" not in result.stderr
+    assert core.read_namespaced_secret(PULL_SECRET, app.namespace).type == \
+        "kubernetes.io/dockerconfigjson"
+
+
 def test_a_stateful_service_turned_stateless_keeps_its_volume_claims(new_app: NewApp,
                                                                        cluster: Cluster) -> None:
     app = new_app("tostateless")
