@@ -51,6 +51,7 @@ def run_deploy(manifests: list[dict[str, Any]], rendered: dict[str, str], namesp
     """``rendered`` maps each manifest file to its sha256: recorded, so that checking later that
     the manifests are still the deployed ones reads no YAML."""
     cluster = connect()
+    forget_listings()  # what this process listed for in-sync checks is stale once we write
     dyn = dynamic(cluster)
     ensure_namespace(dyn, namespace, report)
     applied = apply_service(dyn, namespace, manifests, _previous(record, namespace), report)
@@ -82,7 +83,6 @@ def run_deploy(manifests: list[dict[str, Any]], rendered: dict[str, str], namesp
         # The cloud wrote the load balancer's address into the Service after the apply: that
         # is the version a later check must expect.
         remember_versions(record, cluster, namespace, [("Service", service.name)])
-    forget_listings()
 
 
 def _save_deploy_log(core: client.CoreV1Api, namespace: str, app: str, name: str, path: Path,
