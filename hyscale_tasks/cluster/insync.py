@@ -2,9 +2,10 @@
 every service checked in the same run; never a write.
 
 Each applied object must still be there, carry the digest of its manifest, and be at the version
-the deploy left it (:func:`~.objects.object_version`): so a deleted Service, a ConfigMap edited
-by hand or a scaled Deployment all count as drift. Kept apart from the deploy code so that a
-no-op run imports only what these reads need.
+the deploy left it (:func:`~.objects.object_version`): so a deleted Service, or a ConfigMap or
+Deployment edited by hand (`kubectl scale` included), counts as drift; the tool's own scale
+records the new version. Kept apart from the deploy code so that a no-op run imports only what
+these reads need.
 """
 
 from __future__ import annotations
