@@ -2,7 +2,7 @@
 
 The record (``state/deploy.json``) lists what was applied, each object with its manifest's
 digest and the version the apply left it at, plus the namespace and kube context: checking later
-that the cluster is still in sync is one listing per kind (:func:`~.insync.in_sync`).
+that the cluster is still in sync is one listing per kind (:func:`~.insync.drift`).
 """
 
 from __future__ import annotations

@@ -27,30 +27,36 @@ _PLURALS = {"Ingress": "ingresses", "NetworkPolicy": "networkpolicies",
 _LISTINGS: dict[tuple[str, str, str, str], dict[str, dict[str, Any]]] = {}
 
 
-def in_sync(record: Path, namespace: str, rendered: dict[str, str]) -> bool:
-    """These manifests were deployed to this namespace and context, the rollout finished, and
-    the cluster still holds every applied object as the deploy left it."""
+def drift(record: Path, namespace: str, rendered: dict[str, str]) -> str | None:
+    """None when these manifests were deployed to this namespace and context, the rollout
+    finished, and the cluster still holds every applied object as the deploy left it; else what
+    differs, in a few words."""
     try:
         data = read_json(record)
     except (OSError, ValueError):
-        return False
-    if not data.get("ready") or data.get("namespace") != namespace or \
-            data.get("rendered") != rendered:
-        return False
+        return "no deploy recorded"
+    if data.get("namespace") != namespace:
+        return f"last deployed to namespace {data.get('namespace')}"
+    if data.get("rendered") != rendered:
+        return "the manifests changed"
+    if not data.get("ready"):
+        return "the last rollout did not finish"
     cluster = connect()
     if data.get("context") != cluster.context:
-        return False
+        return f"last deployed with kube context {data.get('context')}"
     objects = [ObjectRef.from_json(item) for item in data.get("objects", [])]
     if not objects or not all(ref.version for ref in objects):
-        return False  # recorded before versions were: apply once more to learn them
+        return "recorded by an older version of the tool"  # apply once more to learn versions
     app_label = str(data.get("appLabel") or "")
     for ref in objects:
         live = _find(cluster, namespace, app_label, ref)
-        if live is None or object_version(live) != ref.version or \
+        if live is None:
+            return f"{ref.kind} {ref.name} is gone"
+        if object_version(live) != ref.version or \
                 ((live.get("metadata") or {}).get("annotations") or {}).get(MANIFEST_DIGEST) \
                 != ref.digest:
-            return False
-    return True
+            return f"{ref.kind} {ref.name} was changed in the cluster"
+    return None
 
 
 def remember_versions(record: Path, cluster: Cluster, namespace: str,

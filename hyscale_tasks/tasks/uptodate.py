@@ -165,21 +165,25 @@ def rendered_manifests(index: Path) -> list[dict[str, Any]]:
 
 class ClusterInSync:
     """The cluster still holds this service as last deployed: a listing per kind of the app's
-    objects, shared by all services checked in the run."""
+    objects, shared by all services checked in the run. When it does not, :attr:`drift` says
+    what differs, and so does the check's repr (the reason the CLI and ``doit info`` show)."""
 
     def __init__(self, record: Path, manifests_index: Path, namespace: str) -> None:
         self.record = record
         self.manifests_index = manifests_index
         self.namespace = namespace
+        self.drift: str | None = None
 
     def __call__(self, task: Any, values: Any) -> bool:
         try:
-            from hyscale_tasks.cluster.insync import in_sync
+            from hyscale_tasks.cluster.insync import drift
 
             rendered = json.loads(self.manifests_index.read_text(encoding="utf-8"))["files"]
-            return in_sync(self.record, self.namespace, rendered)
+            self.drift = drift(self.record, self.namespace, rendered)
         except Exception:  # unreachable cluster, bad record: deploy, and let it say what is wrong
-            return False
+            self.drift = "the cluster could not be read"
+        return self.drift is None
 
     def __repr__(self) -> str:
-        return f"the cluster still runs what was last deployed to namespace {self.namespace}"
+        shown = f" ({self.drift})" if self.drift else ""
+        return f"the cluster still runs what was last deployed to namespace {self.namespace}{shown}"

@@ -76,7 +76,8 @@ def test_every_stage_says_why(cli: CliWorkspace, cluster: Cluster, app_ns: str) 
 
     client.AppsV1Api(cluster.api_client()).delete_namespaced_deployment("web", app_ns)
     assert cli.hyscale(*deploy).stages("web")["deploy"] == \
-        f"no longer true: the cluster still runs what was last deployed to namespace {app_ns}"
+        f"no longer true: the cluster still runs what was last deployed to namespace {app_ns} " \
+        "(Deployment web is gone)"
 
     other = cluster.namespace("cli")
     assert cli.hyscale("deploy", "service", "-f", str(spec), "-a", app_ns, "-n", other).stages(

@@ -102,6 +102,8 @@ def test_configmap_edited_by_hand_is_put_back_by_the_next_deploy(new_app: NewApp
     name = f"{app.name}-web"
     core.patch_namespaced_config_map(name, app.namespace, {"data": {"GREETING": "edited by hand"}})
 
+    info = app.run("info", "deploy:web", check=False)
+    assert info.returncode == 1 and f"ConfigMap {name} was changed in the cluster" in info.stdout
     mark = len(cluster.audit())
     result = app.deploy("web")
     seen = cluster.audit()[mark:]
