@@ -58,7 +58,10 @@ def test_failing_containers_fail_their_deploys_with_a_diagnosis(new_app: NewApp,
     app = new_app("dockerfail", built=True, target=docker_cluster)
     app.extra_env["HYS_ROLLOUT_TIMEOUT"] = "90"
     for service, (run, spec, _) in FAILING.items():
-        app.web(service, built=True, run=run, health=False, **spec)
+        # With a health check (which nothing answers: its first probe comes 10 s in) a pod is
+        # never ready, so the wait must find the failure; without one, a container counts as
+        # ready the moment it starts, and one that dies a moment later can pass for a success.
+        app.web(service, built=True, run=run, health=True, **spec)
 
     started = time.monotonic()
     result = app.run("--continue", "-n", str(len(FAILING)), "deploy", check=False)
