@@ -12,6 +12,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 APPS = REPO / "apps"
+# What a developer's shell may have set that would change what the tool does in a test.
+SCRUBBED = ("HYSCALE_APPS", "HYSCALE_APP", "HYSCALE_NAMESPACE", "HYSCALE_PROFILE", "HYSCALE_SPECS",
+            "HYSCALE_VERBOSE", "KUBECONFIG", "HYS_ROLLOUT_TIMEOUT", "HYS_POD_RESTART_COUNT",
+            "HYS_LB_READY_TIMEOUT", "HYS_IMAGE_CLEANUP_POLICY")
+ROLLOUT_TIMEOUT = "20"  # seconds: a test that waits longer than this is a bug somewhere
 
 
 @dataclass
@@ -32,7 +37,8 @@ class DoitResult:
 
 @dataclass
 class Workspace:
-    """An apps folder and a HYSCALE_HOME of a test's own, with no docker login.
+    """An apps folder and a HYSCALE_HOME of a test's own, with no docker login; the cluster is
+    ``kubeconfig`` (none by default), and ``extra_env`` goes on top of the environment.
 
     Every ``doit`` run starts in a process session of its own, so a run that hangs is killed with
     its workers; every result is kept in :attr:`results` (the secret checks read them all)."""
@@ -40,6 +46,8 @@ class Workspace:
     apps: Path
     home: Path
     docker_config: Path
+    kubeconfig: Path | None = field(default=None, kw_only=True)
+    extra_env: dict[str, str] = field(default_factory=dict, kw_only=True)
     results: list[DoitResult] = field(default_factory=list, kw_only=True)
     timeout: float = field(default=120.0, kw_only=True)
 
@@ -49,10 +57,12 @@ class Workspace:
         return target
 
     def env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env.update(HYSCALE_HOME=str(self.home), DOCKER_CONFIG=str(self.docker_config))
-        for variable in ("HYSCALE_APPS", "HYSCALE_APP", "HYSCALE_NAMESPACE", "HYSCALE_PROFILE"):
-            env.pop(variable, None)
+        env = {k: v for k, v in os.environ.items() if k not in SCRUBBED}
+        env.update(HYSCALE_HOME=str(self.home), DOCKER_CONFIG=str(self.docker_config),
+                   HYS_ROLLOUT_TIMEOUT=ROLLOUT_TIMEOUT, HYS_LB_READY_TIMEOUT="5000")
+        if self.kubeconfig is not None:
+            env["KUBECONFIG"] = str(self.kubeconfig)
+        env.update(self.extra_env)
         return env
 
     def doit(self, *args: str, check: bool = True) -> DoitResult:

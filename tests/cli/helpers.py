@@ -14,7 +14,7 @@ import os
 import signal
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +23,6 @@ import yaml
 from tests.doit_runner import REPO, DoitResult, Workspace
 
 # A developer's environment must not change what the tool does in a test.
-SCRUBBED = ("KUBECONFIG", "HYS_ROLLOUT_TIMEOUT", "HYS_LB_READY_TIMEOUT", "HYS_IMAGE_CLEANUP_POLICY",
-            "HYSCALE_SPECS", "HYSCALE_VERBOSE")
 TIMEOUT = 150.0
 
 
@@ -66,20 +64,7 @@ def ran(status: dict[str, Any]) -> list[str]:
 
 @dataclass
 class CliWorkspace(Workspace):
-    kubeconfig: Path | None = None
     cwd: Path | None = None  # where hyscale runs (relative -f paths start there)
-    extra_env: dict[str, str] = field(default_factory=dict)
-
-    def env(self) -> dict[str, str]:
-        env = super().env()
-        for name in SCRUBBED:
-            env.pop(name, None)
-        if self.kubeconfig is not None:
-            env["KUBECONFIG"] = str(self.kubeconfig)
-        env["HYS_ROLLOUT_TIMEOUT"] = "20"
-        env["HYS_LB_READY_TIMEOUT"] = "5000"
-        env.update(self.extra_env)
-        return env
 
     def start_hyscale(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen([sys.executable, "-m", "hyscale_tasks.cli", *args],

@@ -43,10 +43,6 @@ PREBUILT_REGISTRY = "registry.local"  # the scripted kubelet "pulls" any name
 # password is a secret the tool must never show (tests/deploy/test_secrets.py).
 PULL_USER = "deploy-tests"
 PULL_PASSWORD = "pull-pw-" + secrets.token_hex(8)
-DEFAULT_ROLLOUT_TIMEOUT = "20"  # seconds: a test that waits longer than this is a bug somewhere
-# Environment a developer may have set that would change what the tool does.
-_SCRUBBED = ("KUBECONFIG", "HYS_ROLLOUT_TIMEOUT", "HYS_POD_RESTART_COUNT", "HYS_LB_READY_TIMEOUT",
-             "HYS_IMAGE_CLEANUP_POLICY")
 
 
 def app_name(word: str) -> str:
@@ -58,24 +54,11 @@ def app_name(word: str) -> str:
 @dataclass
 class DeployApp(Workspace):
     name: str = ""
-    kubeconfig: Path | None = None
     registry_host: str = PREBUILT_REGISTRY
     stack_image: str = ""
-    extra_env: dict[str, str] = field(default_factory=dict)
     timeout: float = field(default=150.0, kw_only=True)
 
     # -- running doit --------------------------------------------------------------------------
-    def env(self) -> dict[str, str]:
-        env = super().env()
-        for variable in _SCRUBBED:
-            env.pop(variable, None)
-        if self.kubeconfig is not None:
-            env["KUBECONFIG"] = str(self.kubeconfig)
-        env["HYS_ROLLOUT_TIMEOUT"] = DEFAULT_ROLLOUT_TIMEOUT
-        env["HYS_LB_READY_TIMEOUT"] = "5000"
-        env.update(self.extra_env)
-        return env
-
     def run(self, *args: str, check: bool = True) -> DoitResult:
         """``doit app=<this app> ARGS``."""
         return self.doit(f"app={self.name}", *args, check=check)

@@ -13,7 +13,7 @@ import http.client
 import subprocess
 import time
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,15 +29,8 @@ class ImageApp(Workspace):
     name: str = ""
     registry: Registry | None = None
     registry_host: str = ""  # where the specs push: the registry, or a relay in front of it
-    extra_env: dict[str, str] = field(default_factory=dict)
 
     # -- running doit ----------------------------------------------------------------------
-    def env(self) -> dict[str, str]:
-        env = super().env()
-        env.pop("HYS_IMAGE_CLEANUP_POLICY", None)
-        env.update(self.extra_env)
-        return env
-
     def run(self, *args: str, check: bool = True) -> DoitResult:
         """``doit app=<this app> ARGS``."""
         return self.doit(f"app={self.name}", *args, check=check)
