@@ -18,10 +18,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from benchmarks.timing import median_seconds
+from tests.cluster.fixtures import start_standin_process
 
 REPO = Path(__file__).resolve().parents[1]
 SERVICES = 20
@@ -67,14 +67,9 @@ def main() -> None:
         for i in range(SERVICES):
             (app / f"svc{i}.hspec").write_text(SPEC.format(i=i))
         kubeconfig, audit = tmp / "kubeconfig", tmp / "audit.jsonl"
-        standin = subprocess.Popen([sys.executable, "-m", "tests.cluster", "--no-docker",
-                                    "--kubeconfig", str(kubeconfig), "--audit-log", str(audit)],
-                                   cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        standin = start_standin_process(kubeconfig, "--no-docker", "--audit-log", str(audit),
+                                        quiet=True)
         try:
-            for _ in range(100):
-                if kubeconfig.exists():
-                    break
-                time.sleep(0.1)
             env = {**os.environ, "HYSCALE_HOME": str(tmp / "home"), "KUBECONFIG": str(kubeconfig),
                    "DOCKER_CONFIG": str(tmp / "docker")}
             doit = [sys.executable, "-m", "doit", "-f", str(REPO / "dodo.py"),

@@ -28,6 +28,8 @@ import contextlib
 import json
 import os
 import secrets
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -178,6 +180,39 @@ def start_standin(workdir: Path, kubelet: ScriptedKubelet | None = None) -> tupl
     return standin, standin.write_kubeconfig(workdir / "kubeconfig")
 
 
+def start_standin_process(kubeconfig: Path, *options: str, env: dict[str, str] | None = None,
+                          quiet: bool = False, timeout: float = 30.0) -> subprocess.Popen[str]:
+    """``python -m tests.cluster --kubeconfig KUBECONFIG OPTIONS`` in a process of its own,
+    returned once it serves (it writes the kubeconfig then). Its output is piped, and shown if it
+    stops before serving; ``quiet`` drops it instead (for long runs that nobody reads)."""
+    output = subprocess.DEVNULL if quiet else subprocess.PIPE
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.cluster", "--kubeconfig", str(kubeconfig), *options],
+        cwd=Path(__file__).resolve().parents[2], stdout=output, stderr=output, text=True, env=env)
+    deadline = time.monotonic() + timeout
+    while not kubeconfig.exists():
+        if process.poll() is not None:
+            raise AssertionError(f"the stand-in stopped before serving:\n{process.communicate()[1]}")
+        if time.monotonic() > deadline:
+            process.kill()
+            process.communicate()
+            raise AssertionError(f"the stand-in wrote no kubeconfig within {timeout:.0f} s")
+        time.sleep(0.05)
+    return process
+
+
+@contextlib.contextmanager
+def standin_cluster(workdir: Path) -> Iterator[Cluster]:
+    """A stand-in with the scripted kubelet, in this process, for as long as the block runs."""
+    standin, kubeconfig = start_standin(workdir)
+    handle = Cluster(kubeconfig, workdir, standin)
+    try:
+        yield handle
+    finally:
+        handle.close()
+        standin.stop()
+
+
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[Cluster]:
     real = os.environ.get(REAL_CLUSTER_ENV)
@@ -188,13 +223,8 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
         finally:
             handle.close()
         return
-    standin, kubeconfig = start_standin(tmp_path)
-    handle = Cluster(kubeconfig, tmp_path, standin)
-    try:
+    with standin_cluster(tmp_path) as handle:
         yield handle
-    finally:
-        handle.close()
-        standin.stop()
 
 
 # ===== the Docker kubelet ==========================================================================

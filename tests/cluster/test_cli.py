@@ -9,38 +9,19 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from kubernetes import client, config
+
+from tests.cluster.fixtures import start_standin_process
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_standalone_process_serves_audits_and_stops(tmp_path: Path) -> None:
     kubeconfig, audit = tmp_path / "kube" / "config", tmp_path / "audit.jsonl"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.cluster",
-            "--kubeconfig",
-            str(kubeconfig),
-            "--audit-log",
-            str(audit),
-            "--no-docker",
-        ],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_standin_process(kubeconfig, "--audit-log", str(audit), "--no-docker", timeout=20)
     try:
-        deadline = time.monotonic() + 20
-        while not kubeconfig.exists():
-            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-            assert time.monotonic() < deadline, "no kubeconfig after 20 s"
-            time.sleep(0.05)
         api = config.new_client_from_config(config_file=str(kubeconfig))
         core = client.CoreV1Api(api)
         core.create_namespace({"metadata": {"name": "cli"}})

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,39 +15,19 @@ from kubernetes import client, config
 from tests.cluster.docker_helpers import ready, web
 from tests.cluster.docker_kubelet import LABEL_POD_UID
 from tests.cluster.docker_services import DockerServices
-from tests.cluster.fixtures import create_pull_secret
+from tests.cluster.fixtures import create_pull_secret, start_standin_process
 
 pytestmark = pytest.mark.docker
-REPO = Path(__file__).resolve().parents[2]
 
 
 def test_docker_mode_runs_pods_and_cleans_up_on_sigterm(
     tmp_path: Path, docker_services: DockerServices, standin_web_image: str
 ) -> None:
     kubeconfig = tmp_path / "kubeconfig"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.cluster",
-            "--kubeconfig",
-            str(kubeconfig),
-            "--audit-log",
-            str(tmp_path / "audit.jsonl"),
-        ],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "HYSCALE_STANDIN_TIME_SCALE": "0.05"},
-    )
+    proc = start_standin_process(kubeconfig, "--audit-log", str(tmp_path / "audit.jsonl"),
+                                 env={**os.environ, "HYSCALE_STANDIN_TIME_SCALE": "0.05"})
     engine = docker.from_env().api
     try:
-        deadline = time.monotonic() + 30
-        while not kubeconfig.exists():
-            assert proc.poll() is None, proc.communicate()[1]
-            assert time.monotonic() < deadline, "no kubeconfig after 30 s"
-            time.sleep(0.05)
         api = config.new_client_from_config(config_file=str(kubeconfig))
         core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
         core.create_namespace({"metadata": {"name": "cli"}})

@@ -7,8 +7,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from tests.cluster.fixtures import start_standin_process
 
 REPO = Path(__file__).resolve().parents[2]
 SUBSET = [
@@ -21,17 +22,8 @@ SUBSET = [
 
 def test_the_fixture_runs_tests_against_a_kubeconfig(tmp_path: Path) -> None:
     kubeconfig = tmp_path / "kubeconfig"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "tests.cluster", "--kubeconfig", str(kubeconfig), "--no-docker"],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = start_standin_process(kubeconfig, "--no-docker", quiet=True, timeout=20)
     try:
-        deadline = time.monotonic() + 20
-        while not kubeconfig.exists():
-            assert server.poll() is None and time.monotonic() < deadline
-            time.sleep(0.05)
         env = dict(os.environ, HYSCALE_TEST_KUBECONFIG=str(kubeconfig))
         done = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", *SUBSET],

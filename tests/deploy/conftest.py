@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 
 from hyscale_tasks.cluster.client import REQUEST_TIMEOUT
-from tests.cluster.fixtures import Cluster, start_standin
+from tests.cluster.fixtures import Cluster, standin_cluster
 from tests.cluster.fixtures import cluster as cluster
 from tests.deploy.apps import RUN_ID, DeployApp, make_app, remove_images_named
 from tests.deploy.proxy import FaultProxy
@@ -83,14 +83,8 @@ def _remove_run_images() -> Iterator[None]:
 def shared_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """A stand-in (scripted kubelet) shared by the tests of one module: for several read-only
     checks of one deployed app. Tests that change the cluster use ``cluster``."""
-    workdir = tmp_path_factory.mktemp("shared-cluster")
-    standin, kubeconfig = start_standin(workdir)
-    handle = Cluster(kubeconfig, workdir, standin)
-    try:
+    with standin_cluster(tmp_path_factory.mktemp("shared-cluster")) as handle:
         yield handle
-    finally:
-        handle.close()
-        standin.stop()
 
 
 @pytest.fixture
@@ -131,31 +125,28 @@ def stalled_deploy(request: pytest.FixtureRequest,
         yield None
         return
     workdir = tmp_path_factory.mktemp("stalled")
-    standin, kubeconfig = start_standin(workdir)
-    handle = Cluster(kubeconfig, workdir, standin)
-    proxy = FaultProxy(standin.url).start()
-    proxy.drop("POST", r"/deployments$", after=STALL_HOLD)
-    app = make_app(workdir, "stall", proxy.kubeconfig(kubeconfig, workdir / "proxied"))
-    app.web(props={"GREETING": "hi"})
-    process = app.start(f"app={app.name}", "deploy:web")
-    stalled = StalledDeploy(app, handle, proxy, time.monotonic())
+    with standin_cluster(workdir) as handle:
+        proxy = FaultProxy(handle.standin.url).start()
+        proxy.drop("POST", r"/deployments$", after=STALL_HOLD)
+        app = make_app(workdir, "stall", proxy.kubeconfig(handle.kubeconfig, workdir / "proxied"))
+        app.web(props={"GREETING": "hi"})
+        process = app.start(f"app={app.name}", "deploy:web")
+        stalled = StalledDeploy(app, handle, proxy, time.monotonic())
 
-    def wait() -> None:
+        def wait() -> None:
+            try:
+                result = app.wait(process, check=False)
+                stalled.outcome[:] = [result, time.monotonic() - stalled.started]
+            except BaseException as exc:  # reported by result()
+                stalled.outcome[:] = [exc, 0.0]
+            finally:
+                stalled.done.set()
+
+        threading.Thread(target=wait, daemon=True, name="stalled-deploy").start()
         try:
-            result = app.wait(process, check=False)
-            stalled.outcome[:] = [result, time.monotonic() - stalled.started]
-        except BaseException as exc:  # reported by result()
-            stalled.outcome[:] = [exc, 0.0]
+            yield stalled
         finally:
-            stalled.done.set()
-
-    threading.Thread(target=wait, daemon=True, name="stalled-deploy").start()
-    try:
-        yield stalled
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)  # the doit this fixture started
-        stalled.done.wait(10)
-        proxy.stop()
-        handle.close()
-        standin.stop()
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)  # the doit this fixture started
+            stalled.done.wait(10)
+            proxy.stop()
