@@ -90,7 +90,7 @@ def task_app_undeploy() -> TaskDict:
 
 
 SCALE_PARAMS = [{"name": name, "long": name, "type": int, "default": -1,
-                 "help": f"scale {name} {'by' if name != 'to' else ''} N replicas"}
+                 "help": f"scale {name} {'by ' if name != 'to' else ''}N replicas"}
                 for name in ("up", "down", "to")]
 
 

@@ -219,11 +219,15 @@ class Api:
                 return self.output(rt, obj)
             if rt.kind == "CustomResourceDefinition":
                 obj["status"] = crd_status(obj)
-            stored = self.store.put(rt.key, obj)
-            if rt.kind == "CustomResourceDefinition":
-                for t in crd_types(stored):
-                    self.registry.register(t)
-            return self.output(rt, stored)
+            return self.output(rt, self._put(rt, obj))
+
+    def _put(self, rt: ResourceType, obj: Obj) -> Obj:
+        """Store ``obj``; a stored CustomResourceDefinition serves its kinds from then on."""
+        stored = self.store.put(rt.key, obj)
+        if rt.kind == "CustomResourceDefinition":
+            for t in crd_types(stored):
+                self.registry.register(t)
+        return stored
 
     def _decode_body(self, rt: ResourceType, body: Any) -> Obj:
         if not isinstance(body, dict):
@@ -450,11 +454,7 @@ class Api:
                 gone = self.store.remove(rt.key, ns, name)
                 assert gone is not None
                 return self.output(rt, gone)
-            stored = self.store.put(rt.key, new)
-            if rt.kind == "CustomResourceDefinition":
-                for t in crd_types(stored):
-                    self.registry.register(t)
-            return self.output(rt, stored)
+            return self.output(rt, self._put(rt, new))
 
     def _finished_deleting(self, rt: ResourceType, obj: Obj) -> bool:
         meta = obj["metadata"]

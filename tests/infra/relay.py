@@ -366,9 +366,7 @@ class Relay:
         except OSError:
             pass
         finally:
-            with contextlib.suppress(OSError):
-                sink.shutdown(socket.SHUT_WR)
-            _wait(done)
+            _finish(sink, done)
 
     def _pump(self, source: socket.socket, sink: socket.socket, done: threading.Barrier) -> None:
         try:
@@ -377,9 +375,14 @@ class Relay:
         except OSError:
             pass
         finally:
-            with contextlib.suppress(OSError):
-                sink.shutdown(socket.SHUT_WR)
-            _wait(done)
+            _finish(sink, done)
+
+
+def _finish(sink: socket.socket, done: threading.Barrier) -> None:
+    """One direction is over: tell the far end, then wait for the other direction to end."""
+    with contextlib.suppress(OSError):
+        sink.shutdown(socket.SHUT_WR)
+    _wait(done)
 
 
 def _wait(barrier: threading.Barrier) -> None:
