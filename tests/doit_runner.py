@@ -16,7 +16,8 @@ APPS = REPO / "apps"
 SCRUBBED = ("HYSCALE_APPS", "HYSCALE_APP", "HYSCALE_NAMESPACE", "HYSCALE_PROFILE", "HYSCALE_SPECS",
             "HYSCALE_VERBOSE", "KUBECONFIG", "HYS_ROLLOUT_TIMEOUT", "HYS_POD_RESTART_COUNT",
             "HYS_LB_READY_TIMEOUT", "HYS_IMAGE_CLEANUP_POLICY")
-ROLLOUT_TIMEOUT = "20"  # seconds: a test that waits longer than this is a bug somewhere
+# seconds: a pull and a start take a few on the test cluster; a wait longer than this is a bug
+ROLLOUT_TIMEOUT = "60"
 
 
 @dataclass

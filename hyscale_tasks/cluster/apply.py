@@ -94,7 +94,7 @@ def apply_service(client: DynamicClient, namespace: str, manifests: list[dict[st
             extra.update({APPLIED_KINDS: kinds, SERVICE_DIGEST: whole})
         body = annotated(manifest, digest=digest, extra=extra)
         report(f"Applying {manifest['kind']} {manifest['metadata']['name']}")
-        done, live = apply_object(client, _resource(client, manifest), namespace, body)
+        done, live = apply_object(client, _resource(client, manifest), namespace, body, report)
         if manifest["kind"] == "StatefulSet" and done == "patched":
             _restart_unready_pods(client, namespace, manifest, report)
         applied.append(ObjectRef(manifest["kind"], manifest["apiVersion"],
@@ -111,8 +111,8 @@ def apply_service(client: DynamicClient, namespace: str, manifests: list[dict[st
     return applied
 
 
-def apply_object(client: DynamicClient, resource: Any, namespace: str,
-                 body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+def apply_object(client: DynamicClient, resource: Any, namespace: str, body: dict[str, Any],
+                 report: Report | None = None) -> tuple[str, dict[str, Any]]:
     """Create, patch or replace; returns which of "created", "patched", "unchanged",
     "replaced" it did, and the object as the cluster now holds it."""
     name = body["metadata"]["name"]
@@ -142,8 +142,14 @@ def apply_object(client: DynamicClient, resource: Any, namespace: str,
             patched = resource.patch(body=operations, name=name, namespace=namespace,
                                      content_type="application/json-patch+json")
         return "patched", patched.to_dict()
-    except (ClusterError, DynamicApiError, ApiException):
-        pass  # HyScale's fallback: the object cannot take the patch, so it is replaced whole
+    except (ClusterError, DynamicApiError, ApiException) as exc:
+        # HyScale's fallback: the object cannot take the patch (e.g. a StatefulSet's volume
+        # claim templates are immutable: 422), so it is replaced whole. Say so: replacing a
+        # workload takes all its pods down at once.
+        refused = str(exc).splitlines()[0] if isinstance(exc, ClusterError) else \
+            f"HTTP {exc.status} to the patch"  # a 404: deleted since it was read
+        if report is not None:
+            report(f"Replacing {what} (delete, then create): {refused}")
     _delete_and_wait(resource, name, namespace, what)
     with api_errors(f"re-create {what}"):
         return "replaced", resource.create(body=body, namespace=namespace).to_dict()
@@ -163,7 +169,14 @@ def managed_view(live: Any, body: Any, last: Any) -> Any:
     configuration it applied last. Diffing that against ``body`` both puts back what someone
     changed by hand and removes what the service no longer sets, and leaves alone what the
     cluster adds (status, defaults, other tools' annotations), also inside list items (a
-    container's defaulted terminationMessagePath) as long as the list kept its length."""
+    container's defaulted terminationMessagePath) as long as the list kept its length.
+
+    The API server drops a field whose value is empty or zero where its type says
+    ``omitempty`` (a ConfigMap's ``binaryData: {}``, which HyScale always writes, a volume
+    mount's ``readOnly: false``, an agent's ``volumeMounts: []``): such a value in the manifest,
+    absent from the live object, is what the cluster holds, not a difference. Patching it in
+    again would be a write on every deploy that changes nothing (and for a StatefulSet, a
+    "patched" that restarts its unready pods)."""
     if isinstance(live, list) and isinstance(body, list) and len(live) == len(body):
         lasts = last if isinstance(last, list) and len(last) == len(body) else [None] * len(body)
         return [managed_view(item, wanted, before)
@@ -176,7 +189,14 @@ def managed_view(live: Any, body: Any, last: Any) -> Any:
         if key in live:
             view[key] = managed_view(live[key], body.get(key), last.get(key)) \
                 if key in body else live[key]
+        elif key in body and _zero(body[key]):
+            view[key] = body[key]
     return view
+
+
+def _zero(value: Any) -> bool:
+    """Empty or zero: what Go's ``omitempty`` leaves out of the object the API server returns."""
+    return value is None or (isinstance(value, dict | list | str | bool | int | float) and not value)
 
 
 def json_patch(before: dict[str, Any], body: dict[str, Any]) -> list[dict[str, Any]]:

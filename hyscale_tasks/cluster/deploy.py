@@ -1,4 +1,5 @@
-"""The ``deploy`` stage of one service: apply, wait for the rollout, diagnose, tell the address.
+"""The ``deploy`` stage of one service: apply, wait for the rollout, diagnose, tell the address
+(:mod:`~hyscale_tasks.cluster.address`).
 
 The record (``state/deploy.json``) lists what was applied, each object with its manifest's
 digest and the version the apply left it at, plus the namespace and kube context: checking later
@@ -7,16 +8,15 @@ that the cluster is still in sync is one listing per kind (:func:`~.insync.drift
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from kubernetes import client
 
+from hyscale_tasks.cluster.address import service_address
 from hyscale_tasks.cluster.apply import apply_service, dynamic, ensure_namespace
-from hyscale_tasks.cluster.client import Cluster, ClusterError, api_errors, connect, is_not_found
+from hyscale_tasks.cluster.client import ClusterError, connect
 from hyscale_tasks.cluster.insync import APP_LABEL, forget_listings, remember_versions
 from hyscale_tasks.cluster.objects import WORKLOAD_KINDS, ObjectRef, service_digest
 from hyscale_tasks.cluster.pods import container_log, list_pods
@@ -24,6 +24,7 @@ from hyscale_tasks.cluster.wait import wait_for_rollout
 from hyscale_tasks.files import read_json, write_if_changed, write_json_if_changed
 from hyscale_tasks.spec.model import ServiceSpec
 
+__all__ = ["run_deploy", "service_address"]
 DEPLOY_LOG_LINES = 100
 Report = Callable[[str], None]
 
@@ -99,50 +100,3 @@ def _save_deploy_log(core: client.CoreV1Api, namespace: str, app: str, name: str
                              previous=True)
     write_if_changed(path, text)
     return text
-
-
-def service_address(cluster: Cluster, namespace: str, app: str, service: ServiceSpec,
-                    wait: bool) -> list[str]:
-    """HyScale's closing lines: the Service IP (or host name) and ports, and the Ingress URL."""
-    lines = []
-    if service.load_balancer is not None and service.load_balancer.host:
-        lines.append(f"Service URL : {service.load_balancer.host}")
-    if not service.ports:
-        return lines
-    core = client.CoreV1Api(cluster.api)
-    # Only a LoadBalancer Service gets an external IP; behind a load balancer (Ingress, Istio)
-    # the Service is a ClusterIP and there is nothing to wait for.
-    exposed = service.external and service.load_balancer is None
-    deadline = time.monotonic() + (_lb_timeout() if wait and exposed else 0)
-    while True:
-        with api_errors(f"read Service {service.name}"):
-            try:
-                live = core.read_namespaced_service(service.name, namespace)
-            except client.exceptions.ApiException as exc:
-                if is_not_found(exc):
-                    return lines
-                raise
-        spec = live.spec or client.V1ServiceSpec()
-        ports = [str(p.port) for p in spec.ports or []]
-        ingress = (live.status.load_balancer.ingress or []) if live.status and \
-            live.status.load_balancer else []
-        if ingress:
-            host = ingress[0].ip or ingress[0].hostname
-            return [f"Service IP : {','.join(f'{host}:{p}' for p in ports)}", *lines]
-        if time.monotonic() >= deadline:
-            inside = f"{service.name}.{namespace}.svc"
-            address = f"Service address : {','.join(f'{inside}:{p}' for p in ports)} " \
-                      f"(ClusterIP {spec.cluster_ip})"
-            if service.external and spec.type == "LoadBalancer":
-                address += "; no external IP assigned yet"
-            return [address, *lines]
-        time.sleep(2)
-
-
-def _lb_timeout() -> float:
-    try:
-        return int(os.environ.get("HYS_LB_READY_TIMEOUT", "90000")) / 1000
-    except ValueError:
-        return 90.0
-
-

@@ -9,8 +9,8 @@ from typing import Any
 
 from kubernetes import client
 
+from hyscale_tasks.cluster.address import service_address
 from hyscale_tasks.cluster.client import Cluster, api_errors
-from hyscale_tasks.cluster.deploy import service_address
 from hyscale_tasks.cluster.diagnose import diagnose, not_deployed
 from hyscale_tasks.cluster.pods import APP_LABEL, SERVICE_LABEL, list_pods, selector
 from hyscale_tasks.cluster.wait import rolled_out

@@ -4,11 +4,25 @@ The deadline is HyScale's (replicas x 120 s, ``HYS_ROLLOUT_TIMEOUT`` seconds to 
 wait stops early on image pull failures, crash loops, OOM kills, missing config keys, a health
 check that keeps failing, pods that cannot be scheduled, and restarts beyond
 ``HYS_POD_RESTART_COUNT`` (3).
+
+Two failures the kubelet retries by itself are not given up on: on a busy node the node
+authorizer learns of a new pod's Secrets and ConfigMaps a moment after the pod is bound, and until
+then the kubelet cannot read them. It then reports ``CreateContainerConfigError`` "failed to sync
+secret cache" (retried), or pulls the image without the pod's pull secret (event
+``FailedToRetrieveImagePullSecret``; the registry refuses it, and the next attempt, after the
+back-off, has the secret). So a pull failure after such an event is final only once a second
+attempt has failed too.
+
+A health check "keeps failing" once it has failed :data:`UNHEALTHY_LIMIT` times: HyScale's probes
+(readiness and liveness, the same check) each run every 30 s from 10 s after the start, so on a
+real kubelet that is about a minute in. One failure is no reason to give up (a service may take a
+few seconds to answer), and waiting for the liveness probe's 10 failures would take five minutes.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -16,14 +30,31 @@ from typing import Any
 from kubernetes import client
 
 from hyscale_tasks.cluster.client import api_errors
-from hyscale_tasks.cluster.diagnose import Diagnosis, diagnose
-from hyscale_tasks.cluster.pods import containers, list_pods, pod_events
+from hyscale_tasks.cluster.diagnose import (
+    CONFIG_ERROR,
+    IMAGE_PULL,
+    START_ERRORS,
+    Diagnosis,
+    diagnose,
+)
+from hyscale_tasks.cluster.pods import (
+    ContainerState,
+    condition,
+    containers,
+    event_count,
+    list_pods,
+    pod_events,
+    selector,
+)
 from hyscale_tasks.spec.model import ServiceSpec
 
 # A container waiting for one of these will not start without a change to the spec or cluster.
-FATAL_WAITING = {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CrashLoopBackOff",
-                 "CreateContainerConfigError", "CreateContainerError"}
+FATAL_WAITING = {*IMAGE_PULL, "CrashLoopBackOff", CONFIG_ERROR, *START_ERRORS}
 UNHEALTHY_LIMIT = 3
+# The kubelet's words for a Secret or ConfigMap it could not read yet (retried with back-off).
+NOT_SYNCED_YET = re.compile(r"failed to sync \S+ cache|timed out waiting for the condition")
+REVISION = "deployment.kubernetes.io/revision"
+TEMPLATE_HASH = "pod-template-hash"
 POLL = 1.0
 
 
@@ -66,23 +97,44 @@ def rolled_out(workload: Any) -> bool:
         (status.replicas or 0) == wanted and (status.available_replicas or 0) >= wanted
 
 
+def _retried_by_the_kubelet(core: client.CoreV1Api, namespace: str, pod: Any,
+                            container: ContainerState) -> bool:
+    """A failure the kubelet will retry with what it could not read a moment ago (module doc)."""
+    if container.waiting == CONFIG_ERROR:
+        return bool(NOT_SYNCED_YET.search(container.waiting_message))
+    if container.waiting in IMAGE_PULL:
+        events = pod_events(core, namespace, str(pod.metadata.name))
+        if not any(e.reason == "FailedToRetrieveImagePullSecret" for e in events):
+            return False
+        attempts = sum(event_count(e) for e in events if e.reason == "Failed"
+                       and (e.message or "").startswith("Failed to pull image"))
+        return attempts < 2
+    return False
+
+
 def _fatal(core: client.CoreV1Api, namespace: str, pods: list[Any]) -> bool:
     for pod in pods:
         for container in containers(pod):
             # Judged on the current state: a container that restarted once and runs again
             # still shows its last termination, which is no reason to give up.
-            if container.waiting in FATAL_WAITING or container.restarts > _restart_limit():
+            if container.restarts > _restart_limit():
                 return True
-            if container.last_terminated == "OOMKilled" and not container.ready:
+            if container.waiting in FATAL_WAITING and \
+                    not _retried_by_the_kubelet(core, namespace, pod, container):
                 return True
-        conditions = pod.status.conditions or [] if pod.status else []
-        if any(c.type == "PodScheduled" and c.status == "False" and c.reason == "Unschedulable"
-               for c in conditions):
+            # Between two starts a crashed container is "terminated" for up to a second before
+            # the kubelet's back-off makes it CrashLoopBackOff: either says the same.
+            if not container.ready and (container.terminated or
+                                        container.last_terminated == "OOMKilled"):
+                return True
+        scheduled = condition(pod, "PodScheduled")
+        if scheduled is not None and scheduled.status == "False" and \
+                scheduled.reason == "Unschedulable":
             return True
-        if any(not c.ready for c in containers(pod)):
+        if any(not c.ready and not c.waiting for c in containers(pod)):
             unhealthy = [e for e in pod_events(core, namespace, str(pod.metadata.name))
                          if e.reason == "Unhealthy"]
-            if sum(int(e.count or 1) for e in unhealthy) >= UNHEALTHY_LIMIT:
+            if sum(event_count(e) for e in unhealthy) >= UNHEALTHY_LIMIT:
                 return True
     return False
 
@@ -103,29 +155,43 @@ def wait_for_rollout(api: client.ApiClient, namespace: str, app: str, kind: str,
         workload = read_workload(apps, kind, namespace, name)
         if rolled_out(workload):
             return None
-        pods = _current(list_pods(core, namespace, app, name), workload)
+        current = _current(apps, namespace, app, name, workload,
+                           list_pods(core, namespace, app, name))
+        pods = current or []
         if _fatal(core, namespace, pods):
             return diagnose(core, namespace, service, name, pods)
         if time.monotonic() > deadline:
             found = diagnose(core, namespace, service, name, pods)
-            return Diagnosis(f"Timedout while waiting for deployment: {found.reason}", found.fix,
-                             found.pod, found.container)
+            configured = os.environ.get("HYS_ROLLOUT_TIMEOUT")
+            longer = f"raise HYS_ROLLOUT_TIMEOUT (now {configured} s)" if configured else \
+                "set HYS_ROLLOUT_TIMEOUT (seconds; the default is replicas x 120)"
+            return Diagnosis(f"Timedout while waiting for deployment after {limit:.0f}s: "
+                             f"{found.reason}",
+                             f"{found.fix}; if the service needs longer to become ready, "
+                             f"{longer}", found.pod, found.container)
         time.sleep(POLL)
 
 
-def _current(pods: list[Any], workload: Any) -> list[Any]:
-    """Pods of the rollout in progress (old ReplicaSets' pods are going away anyway)."""
+def _current(apps: client.AppsV1Api, namespace: str, app: str, name: str, workload: Any,
+             pods: list[Any]) -> list[Any] | None:
+    """The pods of the rollout in progress (HyScale §7.4 step 3); None while the controller has
+    not yet seen the newest spec. Right after a patch the old pods are all there is, and a broken
+    old pod must not fail the deploy of its fix."""
+    status = workload.status
+    if status is None or (status.observed_generation or 0) < (workload.metadata.generation or 0):
+        return None
     live = [p for p in pods if not p.metadata.deletion_timestamp]
-    revision = getattr(workload.status, "update_revision", None)
-    if revision:
+    if hasattr(status, "update_revision"):  # a StatefulSet
+        revision = status.update_revision
         return [p for p in live if (p.metadata.labels or {}).get("controller-revision-hash")
-                == revision] or live
-    hashes = {(p.metadata.labels or {}).get("pod-template-hash") for p in live}
-    if len(hashes) <= 1:
-        return live
-    newest = max(live, key=lambda p: str(p.metadata.creation_timestamp or ""))
-    keep = (newest.metadata.labels or {}).get("pod-template-hash")
-    return [p for p in live if (p.metadata.labels or {}).get("pod-template-hash") == keep]
-
-
-
+                == revision] if revision else None
+    revision = (workload.metadata.annotations or {}).get(REVISION)
+    with api_errors(f"list the ReplicaSets of {name}"):
+        sets: list[Any] = apps.list_namespaced_replica_set(
+            namespace, label_selector=selector(app, name)).items
+    newest = next((r for r in sets if (r.metadata.annotations or {}).get(REVISION) == revision
+                   and revision), None)
+    if newest is None:
+        return None
+    template_hash = (newest.metadata.labels or {}).get(TEMPLATE_HASH)
+    return [p for p in live if (p.metadata.labels or {}).get(TEMPLATE_HASH) == template_hash]

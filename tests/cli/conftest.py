@@ -1,8 +1,10 @@
 """Fixtures of the CLI tests.
 
-* ``cluster``: the Kubernetes stand-in (tests/cluster), or the real cluster named by
-  HYSCALE_TEST_KUBECONFIG.
-* ``cli``: a :class:`~tests.cli.helpers.CliWorkspace` whose runs talk to ``cluster``.
+* ``cluster``: one test's view of the real test cluster (tests/kube): the namespaces it tracks
+  are deleted after the test.
+* ``cli``: a :class:`~tests.cli.helpers.CliWorkspace` whose runs talk to ``cluster`` as the tool's
+  user, with the test registry's docker login (the tool turns it into the image-pull Secret the
+  pods pull the test image with).
 * ``offline``: the same without a cluster (usage, validation, generate).
 * ``app_ns``: a fresh namespace name, which is also a valid HyScale app name.
 """
@@ -13,15 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.helpers import CliWorkspace, make_workspace
-from tests.cluster.fixtures import Cluster, cluster
-
-__all__ = ["cluster"]
+from tests.cli.helpers import CliWorkspace, cluster_workspace, make_workspace
+from tests.infra.registry import Registry
+from tests.kube.cluster import Cluster
+from tests.kube.fixtures import cluster as cluster
+from tests.kube.fixtures import kube_env as kube_env
 
 
 @pytest.fixture
-def cli(tmp_path: Path, cluster: Cluster) -> CliWorkspace:
-    return make_workspace(tmp_path, cluster.kubeconfig)
+def cli(tmp_path: Path, cluster: Cluster, registry: Registry) -> CliWorkspace:
+    return cluster_workspace(tmp_path, cluster, registry)
 
 
 @pytest.fixture
@@ -33,6 +36,6 @@ def offline(tmp_path: Path) -> CliWorkspace:
 
 @pytest.fixture
 def app_ns(cluster: Cluster) -> str:
-    """A namespace of the test's own (deleted afterwards on a real cluster); its name is a valid
-    app name too, so the tests deploy app X to namespace X as doit's default does."""
+    """A namespace of the test's own (deleted afterwards); its name is a valid app name too, so
+    the tests deploy app X to namespace X as doit's default does."""
     return cluster.namespace("cli")

@@ -1,10 +1,16 @@
 """Running the ``hyscale`` command as a user does, on a workspace of a test's own.
 
 A :class:`CliWorkspace` is a :class:`~tests.doit_runner.Workspace` (apps folder, HYSCALE_HOME,
-DOCKER_CONFIG) whose ``hyscale`` and ``doit`` runs also get a KUBECONFIG (the stand-in's). It
-writes the two kinds of spec the CLI tests need: a *prebuilt* image (nothing to build or push:
-no Docker; the scripted kubelet runs any image name) and, for ``@pytest.mark.docker`` tests, a
-*built* one (a buildSpec on the test registry's stack image).
+DOCKER_CONFIG) whose ``hyscale`` and ``doit`` runs also get a KUBECONFIG (the test cluster's, as
+the tool's user). It writes the kinds of spec the CLI tests need:
+
+* :meth:`CliWorkspace.testapp`: the prebuilt test image (tests/kube/testapp) in the test registry,
+  nothing to build or push; the pods pull it with the image-pull Secret the tool makes from the
+  workspace's docker login. Its ``TESTAPP_*`` props make it fail for real (:func:`crash`,
+  :data:`UNHEALTHY`, :func:`log_lines`);
+* :meth:`CliWorkspace.prebuilt`: any image name, for the offline tests (generate, validation);
+* for ``@pytest.mark.docker`` tests, a *built* one (a buildSpec on the test registry's stack
+  image, tests/cli/test_docker.py).
 """
 
 from __future__ import annotations
@@ -18,12 +24,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from tests.doit_runner import REPO, DoitResult, Workspace
+from tests.infra.registry import Registry, write_docker_config
+from tests.kube.cluster import Cluster
 
-# A developer's environment must not change what the tool does in a test.
-TIMEOUT = 150.0
+APP_IMAGE = "HYSCALE_TEST_APP_IMAGE"  # the test image's reference, exported by scripts/test
+TIMEOUT = 150.0  # seconds for one hyscale run; a deploy's rollout wait is 60 s at most
+UNHEALTHY = {"TESTAPP_HEALTHY": "no"}  # / answers 404: an HTTP health check on / fails
+
+
+def crash(exit_code: int, log: str = "") -> dict[str, str]:
+    """Props that make the test image print ``log`` and exit with ``exit_code``."""
+    return {"TESTAPP_EXIT": str(exit_code), **({"TESTAPP_LOG": log} if log else {})}
+
+
+def log_lines(*lines: str) -> dict[str, str]:
+    """Props that make the test image print ``lines`` when it starts (before its own
+    "testapp listening on ..." line)."""
+    return {"TESTAPP_LOG": "".join(f"{line}\\n" for line in lines)}
 
 
 @dataclass
@@ -65,6 +86,14 @@ def ran(status: dict[str, Any]) -> list[str]:
 @dataclass
 class CliWorkspace(Workspace):
     cwd: Path | None = None  # where hyscale runs (relative -f paths start there)
+    app_image: str = ""  # the test image in the test registry (registry/hyscale-tests/testapp:1.0)
+
+    def env(self) -> dict[str, str]:
+        env = super().env()
+        # Nothing on the test cluster assigns a LoadBalancer address: without this an external
+        # service's deploy would wait HYS_LB_READY_TIMEOUT for one that never comes.
+        env["HYS_LB_READY_TIMEOUT"] = self.extra_env.get("HYS_LB_READY_TIMEOUT", "0")
+        return env
 
     def start_hyscale(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen([sys.executable, "-m", "hyscale_tasks.cli", *args],
@@ -113,6 +142,19 @@ class CliWorkspace(Workspace):
         spec.update(more)
         return self.write(path, spec)
 
+    def testapp(self, path: Path, service: str, *, props: dict[str, str] | None = None,
+                external: bool = False, health: bool = False, **more: Any) -> Path:
+        """A service of the test image: httpd on 8080; ``props`` go on top of GREETING=hello;
+        ``health``: an HTTP health check on / (with HyScale's probe timing a pod is ready only
+        ~30 s after it starts, so only the tests about health checks have one)."""
+        assert self.app_image, "a testapp service needs the cli fixture (the test registry's image)"
+        port: dict[str, Any] = {"port": "8080/http"}
+        if health:
+            port["healthCheck"] = {"httpPath": "/"}
+        return self.prebuilt(path, service, self.app_image,
+                             props={"GREETING": "hello", **(props or {})}, external=external,
+                             ports=[port], **more)
+
     def edit(self, path: Path, **changes: Any) -> None:
         spec = yaml.safe_load(path.read_text())
         spec.update(changes)
@@ -130,4 +172,18 @@ def make_workspace(root: Path, kubeconfig: Path | None = None) -> CliWorkspace:
     return CliWorkspace(apps, root / "hyscale-home", docker_config, kubeconfig=kubeconfig)
 
 
-__all__ = ["REPO", "CliResult", "CliWorkspace", "make_workspace", "ran"]
+def cluster_workspace(root: Path, cluster: Cluster, registry: Registry) -> CliWorkspace:
+    """A workspace under ``root`` talking to ``cluster``, logged in to the test registry."""
+    image = os.environ.get(APP_IMAGE)
+    if not image:
+        pytest.fail(f"{APP_IMAGE} is not set: run the tests through scripts/test, which pushes "
+                    "the test image (tests/kube/testapp) to the test registry", pytrace=False)
+    workspace = make_workspace(root, cluster.kubeconfig)
+    workspace.app_image = image
+    write_docker_config(workspace.docker_config,
+                        {registry.host: (registry.user, registry.password)})
+    return workspace
+
+
+__all__ = ["REPO", "UNHEALTHY", "CliResult", "CliWorkspace", "cluster_workspace", "crash",
+           "log_lines", "make_workspace", "ran"]

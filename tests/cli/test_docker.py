@@ -1,6 +1,7 @@
 """``hyscale deploy service`` of a service it builds: the real Docker engine and the test
-registry (``scripts/test-services``), the stand-in cluster. ``-v`` shows the build and push as
-they happen; an artifact change rebuilds and says why at every stage; the state is doit's."""
+registry (``scripts/test-services``), the real test cluster (its pods pull the built image with the
+app's image-pull Secret). ``-v`` shows the build and push as they happen; an artifact change
+rebuilds and says why at every stage; the state is doit's."""
 
 from __future__ import annotations
 
@@ -10,18 +11,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kubernetes.stream import stream
 
 from tests.cli.helpers import CliWorkspace, ran
+from tests.deploy.apps import SERVE_HTTP
 from tests.infra.registry import Registry, write_docker_config
+from tests.kube.cluster import Cluster
 
 pytestmark = pytest.mark.docker
 
 
 @pytest.fixture
 def built(cli: CliWorkspace, registry: Registry, app_ns: str) -> Iterator[Path]:
-    """Service ``web`` of app ``app_ns``: the stack image, an artifact, a run command; the
-    workspace's DOCKER_CONFIG holds the registry login. Its local images go afterwards."""
-    write_docker_config(cli.docker_config, {registry.host: (registry.user, registry.password)})
+    """Service ``web`` of app ``app_ns``: the stack image, an artifact, a run command (the
+    workspace's DOCKER_CONFIG holds the registry login). Its local images go afterwards."""
     folder = cli.apps / app_ns
     (folder / "site").mkdir(parents=True)
     (folder / "site" / "index.html").write_text(f"<h1>{app_ns}</h1>\n")
@@ -32,7 +35,7 @@ def built(cli: CliWorkspace, registry: Registry, app_ns: str) -> Iterator[Path]:
                                 "artifacts": [{"name": "site", "source": "site/index.html",
                                                "destination": "/www/"}],
                                 "configCommands": "echo configured-by-hyscale > /www/ok.txt",
-                                "runCommands": "exec httpd -f -p 8080 -h /www"}},
+                                "runCommands": SERVE_HTTP}},
         "props": {"GREETING": "hello"},
         "ports": [{"port": "8080/http"}]})
     yield spec
@@ -43,12 +46,28 @@ def _remove_images(word: str) -> None:
     import docker
 
     with contextlib.closing(docker.from_env()) as engine:
-        for image in engine.images.list():
+        # The low-level listing: images.list() reads each image again, and fails when another
+        # test removes one in between.
+        for image in engine.api.images():
             # a rebuilt image's predecessor keeps only its digest once the tag moved on
-            names = [*image.tags, *image.attrs.get("RepoDigests", [])]
+            names = [*(image.get("RepoTags") or []), *(image.get("RepoDigests") or [])]
             if any(word in name for name in names):
                 with contextlib.suppress(docker.errors.APIError):
-                    engine.images.remove(image.id, force=True)
+                    engine.api.remove_image(image["Id"], force=True)
+
+
+def _served(cluster: Cluster, namespace: str, path: str) -> list[str]:
+    """What ``path`` answers from inside each ready pod of the namespace (busybox wget)."""
+    core = cluster.core()
+    answers = []
+    for pod in core.list_namespaced_pod(namespace).items:
+        assert pod.metadata is not None and pod.status is not None
+        ready = any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or [])
+        if ready and pod.metadata.deletion_timestamp is None:
+            answers.append(stream(core.connect_get_namespaced_pod_exec, pod.metadata.name,
+                                  namespace, command=["wget", "-qO-", f"http://127.0.0.1:8080{path}"],
+                                  stderr=True, stdin=False, stdout=True, tty=False))
+    return answers
 
 
 def _deploy(cli: CliWorkspace, spec: Path, app: str, *more: str, code: int = 0) -> Any:
@@ -56,8 +75,8 @@ def _deploy(cli: CliWorkspace, spec: Path, app: str, *more: str, code: int = 0) 
                        code=code)
 
 
-def test_build_push_deploy_verbose_then_nothing(cli: CliWorkspace, built: Path, app_ns: str,
-                                                registry: Registry) -> None:
+def test_build_push_deploy_verbose_then_nothing(cli: CliWorkspace, cluster: Cluster, built: Path,
+                                                app_ns: str, registry: Registry) -> None:
     first = _deploy(cli, built, app_ns, "-v")
     assert "Step 1/" in first.stderr and f"docker push {registry.host}/{app_ns}/web:1.0" in \
         first.stderr  # -v: the build and push output, as it comes
@@ -65,6 +84,9 @@ def test_build_push_deploy_verbose_then_nothing(cli: CliWorkspace, built: Path, 
     for label in ("Dockerfile path", "Build Logs", "Push Logs"):
         assert f"{label} : {cli.service_dir(app_ns, 'web')}" in first.stdout
     assert registry.served_digest(f"{app_ns}/web", "1.0") is not None
+    # the pod runs what was built: the artifact and what the config commands wrote
+    assert _served(cluster, app_ns, "/index.html") == [f"<h1>{app_ns}</h1>\n"]
+    assert _served(cluster, app_ns, "/ok.txt") == ["configured-by-hyscale\n"]
 
     [status] = _deploy(cli, built, app_ns, "-o", "json").json["serviceStatus"]
     assert ran(status) == [] and "exitCode" not in status
@@ -74,8 +96,8 @@ def test_build_push_deploy_verbose_then_nothing(cli: CliWorkspace, built: Path, 
     assert "Step 1/" not in quiet.stderr and "build: up to date" in quiet.stdout
 
 
-def test_an_artifact_change_rebuilds_and_says_why(cli: CliWorkspace, built: Path,
-                                                  app_ns: str) -> None:
+def test_an_artifact_change_rebuilds_and_says_why(cli: CliWorkspace, cluster: Cluster,
+                                                  built: Path, app_ns: str) -> None:
     _deploy(cli, built, app_ns)
     (built.parent / "site" / "index.html").write_text("<h1>new content</h1>\n")
     [status] = _deploy(cli, built, app_ns, "-o", "json").json["serviceStatus"]
@@ -86,6 +108,7 @@ def test_an_artifact_change_rebuilds_and_says_why(cli: CliWorkspace, built: Path
         "push": "the built image changed",
         "manifests": "no longer true: the manifests pin the image digest of the last push",
         "deploy": "the manifests changed; the pushed image changed"}
+    assert _served(cluster, app_ns, "/index.html") == ["<h1>new content</h1>\n"]
 
 
 def test_a_failed_push_is_exit_11_with_hyscales_group_code(cli: CliWorkspace, built: Path,

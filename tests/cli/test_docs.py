@@ -9,12 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
 from hyscale_tasks.cli import COMMANDS, exits, parser
 from tests.cli.helpers import REPO, CliWorkspace
-from tests.cluster.fixtures import Cluster
 
 DOCS = REPO / "docs"
 
@@ -29,10 +27,9 @@ def _make(cli: CliWorkspace, target: str, app: str) -> subprocess.CompletedProce
         check=False)
 
 
-def test_makefile_deploy_check_and_noop(cli: CliWorkspace, cluster: Cluster, app_ns: str) -> None:
-    if shutil.which("make") is None:
-        pytest.skip("needs GNU make (Debian package make) to run docs/Makefile.example")
-    spec = cli.prebuilt(cli.apps / app_ns / "web.hspec", "web", cluster.image)
+def test_makefile_deploy_check_and_noop(cli: CliWorkspace, app_ns: str) -> None:
+    assert shutil.which("make"), "needs GNU make (Debian package make) to run docs/Makefile.example"
+    spec = cli.testapp(cli.apps / app_ns / "web.hspec", "web")
     deploy = _make(cli, "deploy", app_ns)
     assert deploy.returncode == 0, deploy.stdout + deploy.stderr
     for target in ("check", "noop"):

@@ -1,16 +1,20 @@
-"""The commands on deployed services, against the Kubernetes stand-in: get service status, get
+"""The commands on deployed services, against the real test cluster: get service status, get
 app status, get apps, get replica status, get service logs, scale service, undeploy service and
 app; tables and ``-o json``; what they keep in step with the deploy state."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.cli.helpers import CliResult, CliWorkspace, ran
-from tests.cluster.fixtures import Cluster
-from tests.cluster.kubelet_scripted import running
+from tests.cli.helpers import CliResult, CliWorkspace, cluster_workspace, log_lines, ran
+from tests.infra.registry import Registry
+from tests.kube.cluster import Cluster, KubeEnv
+
+LOG = [f"line {i}" for i in range(1, 8)]  # what the deployed service prints first
 
 
 def _table(result: CliResult) -> dict[str, dict[str, str]]:
@@ -23,18 +27,44 @@ def _table(result: CliResult) -> dict[str, dict[str, str]]:
             for cells in ([c.strip() for c in line] for line in lines[2:])}
 
 
-@pytest.fixture
-def deployed(cli: CliWorkspace, cluster: Cluster, app_ns: str) -> Path:
-    """Service ``web`` of app ``app_ns`` deployed to namespace ``app_ns`` with ``hyscale``."""
-    if cluster.is_standin:
-        cluster.kubelet.script(running(logs="".join(f"line {i}\n" for i in range(1, 8))),
-                               namespace=app_ns)
-    spec = cli.prebuilt(cli.apps / app_ns / "web.hspec", "web", cluster.image)
+def _deploy_web(cli: CliWorkspace, app_ns: str) -> Path:
+    """Service ``web`` of app ``app_ns`` deployed to namespace ``app_ns`` with ``hyscale``; it
+    logs :data:`LOG`, then the test image's own "listening" line."""
+    spec = cli.testapp(cli.apps / app_ns / "web.hspec", "web", props=log_lines(*LOG))
     cli.hyscale("deploy", "service", "-f", str(spec), "-a", app_ns, "-n", app_ns)
     return spec
 
 
-def test_service_status(cli: CliWorkspace, deployed: Path, app_ns: str) -> None:
+@pytest.fixture
+def deployed(cli: CliWorkspace, app_ns: str) -> Path:
+    """``web`` deployed for a test that changes it."""
+    return _deploy_web(cli, app_ns)
+
+
+@dataclass
+class Shared:
+    cli: CliWorkspace
+    cluster: Cluster
+    app_ns: str
+
+
+@pytest.fixture(scope="module")
+def shared(kube_env: KubeEnv, registry: Registry,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shared]:
+    """``web`` deployed once for the tests that only read it (a deploy is seconds on the real
+    cluster); they must not change it."""
+    handle = Cluster(kube_env, tmp_path_factory.mktemp("shared-cluster"))
+    try:
+        cli = cluster_workspace(tmp_path_factory.mktemp("shared-cli"), handle, registry)
+        app_ns = handle.namespace("cli")
+        _deploy_web(cli, app_ns)
+        yield Shared(cli, handle, app_ns)
+    finally:
+        handle.close()
+
+
+def test_service_status(shared: Shared) -> None:
+    cli, app_ns = shared.cli, shared.app_ns
     result = cli.hyscale("get", "service", "status", "-s", "web,gone", "-a", app_ns, "-n", app_ns)
     assert result.stdout.startswith(
         "[INFO]  It might take some time as it runs diagnosis for services")
@@ -51,8 +81,8 @@ def test_service_status(cli: CliWorkspace, deployed: Path, app_ns: str) -> None:
     assert (web["name"], web["status"], web["replicas"]) == ("web", "Running", "1/1")
 
 
-def test_app_status(cli: CliWorkspace, cluster: Cluster, deployed: Path, app_ns: str) -> None:
-    api = cli.prebuilt(deployed.parent / "api.hspec", "api", cluster.image, external=False)
+def test_app_status(cli: CliWorkspace, deployed: Path, app_ns: str) -> None:
+    api = cli.testapp(deployed.parent / "api.hspec", "api")
     cli.hyscale("deploy", "service", "-f", str(api), "-a", app_ns, "-n", app_ns)
     rows = _table(cli.hyscale("get", "app", "status", "-a", app_ns, "-n", app_ns))
     assert sorted(rows) == ["api", "web"] and rows["api"]["Status"] == "Running"
@@ -62,14 +92,16 @@ def test_app_status(cli: CliWorkspace, cluster: Cluster, deployed: Path, app_ns:
     assert "[INFO]  No Service Deployed" in empty.stdout
 
 
-def test_get_apps(cli: CliWorkspace, deployed: Path, app_ns: str) -> None:
+def test_get_apps(shared: Shared) -> None:
+    cli, app_ns = shared.cli, shared.app_ns
     rows = _table(cli.hyscale("get", "apps"))
     assert rows[app_ns] == {"Application": app_ns, "Profile": "dev", "Namespace": app_ns}
     data = cli.hyscale("get", "apps", "-o", "json").json
     assert {"name": app_ns, "profile": "dev", "namespace": app_ns} in data["apps"]
 
 
-def test_replica_status(cli: CliWorkspace, deployed: Path, app_ns: str) -> None:
+def test_replica_status(shared: Shared) -> None:
+    cli, app_ns = shared.cli, shared.app_ns
     rows = _table(cli.hyscale("get", "replica", "status", "-s", "web", "-a", app_ns, "-n", app_ns))
     [(pod, row)] = rows.items()
     assert pod.startswith("web-") and row["Status"] == "Running"
@@ -78,15 +110,26 @@ def test_replica_status(cli: CliWorkspace, deployed: Path, app_ns: str) -> None:
     assert data["service"] == "web" and [r["name"] for r in data["replicas"]] == [pod]
 
 
-def test_service_logs(cli: CliWorkspace, cluster: Cluster, deployed: Path, app_ns: str) -> None:
-    if not cluster.is_standin:
-        pytest.skip("the log lines are the scripted kubelet's")
+def test_service_logs(shared: Shared) -> None:
+    cli, app_ns = shared.cli, shared.app_ns
+    core = shared.cluster.core()
+    [pod] = core.list_namespaced_pod(app_ns).items
+    assert pod.metadata is not None
+    name = str(pod.metadata.name)
+
+    def whole_log() -> list[str]:
+        lines: list[str] = core.read_namespaced_pod_log(name, app_ns).splitlines()
+        return lines if any("testapp listening" in line for line in lines) else []
+
+    # The pod is ready once its container runs: its last startup line can follow a moment later.
+    full = shared.cluster.wait_for(whole_log, what="the startup lines of web's log")
+    assert full[:len(LOG)] == LOG
     result = cli.hyscale("get", "service", "logs", "-s", "web", "-a", app_ns, "-n", app_ns,
                          "-l", "3")
-    assert result.stdout.splitlines() == ["line 5", "line 6", "line 7"]
-    assert "Service Logs from web-" in result.stderr
+    assert result.stdout.splitlines() == full[-3:] and "line 7" in full[-3:]
+    assert f"Service Logs from {name}" in result.stderr
     saved = cli.service_dir(app_ns, "web") / "logs" / "service.log"
-    assert saved.read_text().splitlines() == ["line 5", "line 6", "line 7"]
+    assert saved.read_text().splitlines() == full[-3:]
     missing = cli.hyscale("get", "service", "logs", "-s", "web", "-a", app_ns, "-n", app_ns,
                           "-r", "no-such-pod", code=11)
     assert '[ERROR]  Cannot find replica "no-such-pod". Available replicas web-' in missing.stderr
@@ -122,8 +165,8 @@ def test_undeploy_service_then_deploy_again(cli: CliWorkspace, deployed: Path,
     assert [s["reason"] for s in again["stages"] if s["ran"]] == ["deploy.json is missing"]
 
 
-def test_undeploy_app(cli: CliWorkspace, cluster: Cluster, deployed: Path, app_ns: str) -> None:
-    api = cli.prebuilt(deployed.parent / "api.hspec", "api", cluster.image)
+def test_undeploy_app(cli: CliWorkspace, deployed: Path, app_ns: str) -> None:
+    api = cli.testapp(deployed.parent / "api.hspec", "api")
     cli.hyscale("deploy", "service", "-f", str(api), "-a", app_ns, "-n", app_ns)
     cli.hyscale("undeploy", "app", "-a", app_ns, "-n", app_ns)
     data = cli.hyscale("get", "app", "status", "-a", app_ns, "-n", app_ns, "-o", "json").json

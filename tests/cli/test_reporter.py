@@ -87,8 +87,8 @@ def test_the_jsonl_entry_point_once_installed(offline: CliWorkspace, spec: Path)
     package reinstalled, ``doit -r jsonl`` works from any folder, no doit.cfg needed."""
     from importlib.metadata import entry_points
 
-    if "jsonl" not in {entry.name for entry in entry_points(group="doit.REPORTER")}:
-        pytest.skip("the doit.REPORTER entry point 'jsonl' is not installed (docs/cli.md)")
+    assert "jsonl" in {entry.name for entry in entry_points(group="doit.REPORTER")}, \
+        "the doit.REPORTER entry point 'jsonl' is not installed: pip install -e '.[test]'"
     result = subprocess.run([sys.executable, "-m", "doit", "-f", str(REPO / "dodo.py"), "-r",
                              "jsonl", f"apps={offline.apps}", "app=shop", "spec:web"],
                             cwd=offline.apps.parent, env=offline.env(), capture_output=True,

@@ -9,11 +9,10 @@ import threading
 from typing import IO
 
 import pytest
-from kubernetes import client
+from kubernetes.stream import stream
 
-from tests.cli.helpers import CliResult, CliWorkspace
-from tests.cluster.fixtures import Cluster
-from tests.cluster.kubelet_scripted import not_ready, running
+from tests.cli.helpers import UNHEALTHY, CliResult, CliWorkspace, log_lines
+from tests.kube.cluster import Cluster
 
 
 class _Lines:
@@ -46,10 +45,11 @@ class _Lines:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_a_signal_mid_deploy_keeps_the_finished_stages(cli: CliWorkspace, cluster: Cluster,
-                                                       app_ns: str, signum: int) -> None:
-    cluster.kubelet.script(not_ready(), namespace=app_ns)  # the rollout wait never ends
-    spec = cli.prebuilt(cli.apps / app_ns / "web.hspec", "web", cluster.image)
+def test_a_signal_mid_deploy_keeps_the_finished_stages(cli: CliWorkspace, app_ns: str,
+                                                       signum: int) -> None:
+    # The pod runs but never becomes ready (its health check fails): the rollout wait goes on
+    # until the signal.
+    spec = cli.testapp(cli.apps / app_ns / "web.hspec", "web", props=UNHEALTHY, health=True)
     process = cli.start_hyscale("deploy", "service", "-f", str(spec), "-a", app_ns, "-n", app_ns)
     assert process.stderr is not None and process.stdout is not None
     stderr = _Lines(process.stderr)
@@ -70,17 +70,20 @@ def test_a_signal_mid_deploy_keeps_the_finished_stages(cli: CliWorkspace, cluste
 
 
 def test_following_a_log_until_ctrl_c(cli: CliWorkspace, cluster: Cluster, app_ns: str) -> None:
-    cluster.kubelet.script(running(logs="started\n"), namespace=app_ns)
-    spec = cli.prebuilt(cli.apps / app_ns / "web.hspec", "web", cluster.image)
+    spec = cli.testapp(cli.apps / app_ns / "web.hspec", "web", props=log_lines("started"))
     cli.hyscale("deploy", "service", "-f", str(spec), "-a", app_ns, "-n", app_ns)
     process = cli.start_hyscale("get", "service", "logs", "-s", "web", "-a", app_ns, "-n", app_ns,
                                 "-t")
     assert process.stdout is not None and process.stderr is not None
     stdout = _Lines(process.stdout)
     stdout.wait_for("started")
-    [pod] = client.CoreV1Api(cluster.api_client()).list_namespaced_pod(app_ns).items
+    [pod] = cluster.core().list_namespaced_pod(app_ns).items
     assert pod.metadata is not None and pod.metadata.name is not None
-    cluster.kubelet.append_log(app_ns, pod.metadata.name, "a new line\n")
+    # A line the service prints while the log is followed: written to its main process's stdout.
+    said = stream(cluster.core().connect_get_namespaced_pod_exec, pod.metadata.name, app_ns,
+                  command=["sh", "-c", "echo a new line > /proc/1/fd/1 && echo written"],
+                  stderr=True, stdin=False, stdout=True, tty=False)
+    assert said.strip() == "written", said
     stdout.wait_for("a new line")
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=30) == 130

@@ -5,17 +5,26 @@ and DOCKER_CONFIG) holding one app, whose ``doit`` runs get ``KUBECONFIG`` (the 
 fault proxy's in front of it) and a short ``HYS_ROLLOUT_TIMEOUT``. It writes the two kinds of
 service the deploy tests need:
 
-* :meth:`DeployApp.web`: a Deployment service (props, map secrets, an HTTP health check);
-* :meth:`DeployApp.stateful`: a StatefulSet service (volumes, a TCP health check).
+* :meth:`DeployApp.web`: a Deployment service (props, map secrets, ``health=True``: an HTTP
+  health check);
+* :meth:`DeployApp.stateful`: a StatefulSet service (volumes, ``health=True``: a TCP health check).
+
+Health checks are off unless a test is about them: HyScale's probes run every 30 s, and a real
+kubelet's first probe after the 10 s initial delay comes on its next 30 s tick, so a service with
+one is ready about 30 s after its pod starts; without one, once its container runs.
 
 Each is either *built* (``built=True``: a buildSpec on the test registry's stack image, so the
 deploy runs spec -> dockerfile -> build -> push -> manifests -> deploy against the real Docker
-engine and registry) or *prebuilt* (an image named as it is, nothing to build or push: no Docker,
-the fast path for tests of the deploy stage itself; the scripted kubelet runs any image name).
+engine and registry) or *prebuilt*: the test image ``hyscale-tests/testapp`` that scripts/test
+pushes to the test registry (tests/kube/testapp), named as it is, nothing to build or push, the
+fast path for tests of the deploy stage itself. Either way the pods pull their image from the
+authenticated registry with the app's image-pull Secret, which the tool makes from the docker
+login that :func:`make_app` writes. The test image's ``TESTAPP_*`` props make a service fail for
+real: :func:`crash`, :data:`UNHEALTHY`, :func:`out_of_memory`.
 
-:func:`writes` / :func:`reads` list the stand-in's audit records (one per HTTP request) between two
-marks, which is how the tests pin "a no-op deploy writes nothing and lists each kind of the app's
-objects once" on the wire (:func:`sync_listings`).
+:func:`writes` / :func:`reads` list the API server's audit records of the tool's requests (one per
+request, tests/kube/audit.py) between two marks, which is how the tests pin "a no-op deploy writes
+nothing and lists each kind of the app's objects once" on the wire (:func:`sync_listings`).
 """
 
 from __future__ import annotations
@@ -32,17 +41,34 @@ from typing import Any
 
 import yaml
 
+from hyscale_tasks.spec.names import normalize
 from hyscale_tasks.tasks.paths import ServicePaths, service_paths
 from tests.doit_runner import DoitResult, Workspace
 
 RUN_ID = "d" + secrets.token_hex(3)
 _numbers = itertools.count(1)
 WRITE_VERBS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-PREBUILT_REGISTRY = "registry.local"  # the scripted kubelet "pulls" any name
-# A docker login for PREBUILT_REGISTRY, so prebuilt services get an image-pull Secret too; the
-# password is a secret the tool must never show (tests/deploy/test_secrets.py).
-PULL_USER = "deploy-tests"
-PULL_PASSWORD = "pull-pw-" + secrets.token_hex(8)
+TEST_IMAGE = "hyscale-tests/testapp"  # in the test registry, tag 1.0 (scripts/test-services)
+
+
+def crash(exit_code: int, log: str = "") -> dict[str, str]:
+    """Props that make the test image print ``log`` and exit with ``exit_code``."""
+    return {"TESTAPP_LOG": log, "TESTAPP_EXIT": str(exit_code)} if log else \
+        {"TESTAPP_EXIT": str(exit_code)}
+
+
+# A built web service's run commands. Not `exec httpd`: as the container's PID 1, httpd would
+# ignore SIGTERM and every stop of the pod would sit out its 30 s grace period.
+SERVE_HTTP = "trap 'exit 0' TERM\nhttpd -f -p 8080 -h /www &\nwait"
+UNHEALTHY = {"TESTAPP_HEALTHY": "no"}  # / answers 404: the HTTP health check fails
+
+
+def out_of_memory(amount: str = "200m") -> dict[str, str]:
+    """Spec fields (a ``startCommand``) that make the test image's container hold ``amount`` of
+    memory and die when the kernel kills it: give the service a smaller ``memory``. (On cgroup
+    v1 the kernel kills only the process that holds the memory; as the container's main process
+    its death ends the container, which the runtime then reports as OOMKilled.)"""
+    return {"startCommand": f"sh,-c,echo eating {amount} of memory; head -c {amount} /dev/zero | tail"}
 
 
 def app_name(word: str) -> str:
@@ -54,7 +80,7 @@ def app_name(word: str) -> str:
 @dataclass
 class DeployApp(Workspace):
     name: str = ""
-    registry_host: str = PREBUILT_REGISTRY
+    registry_host: str = ""
     stack_image: str = ""
     timeout: float = field(default=150.0, kw_only=True)
 
@@ -86,9 +112,14 @@ class DeployApp(Workspace):
         return dict(yaml.safe_load((self.paths(service).manifests / file_name).read_text()))
 
     # -- writing services ----------------------------------------------------------------------
+    @property
+    def pull_secret(self) -> str:
+        """The name of the app's image-pull Secret (the registry's, normalized)."""
+        return normalize(self.registry_host)
+
     def _image(self, service: str, built: bool, run: str, tag: str) -> dict[str, Any]:
         if not built:
-            return {"registry": PREBUILT_REGISTRY, "name": f"{self.name}/{service}", "tag": tag}
+            return {"registry": self.registry_host, "name": TEST_IMAGE, "tag": tag}
         assert self.stack_image, "a built service needs the test registry (use the built_app fixture)"
         site = self.folder / f"{service}-site" / "index.html"
         site.parent.mkdir(parents=True, exist_ok=True)
@@ -122,9 +153,9 @@ class DeployApp(Workspace):
     def web(self, service: str = "web", *, built: bool = False, props: dict[str, str] | None = None,
             secrets: dict[str, str] | None = None, replicas: int | None = None,
             memory: str | None = None, external: bool = False, tag: str = "1.0",
-            health: bool = True, run: str = "exec httpd -f -p 8080 -h /www", **more: Any) -> Path:
-        """A Deployment service: httpd on 8080 (when built; ``run`` replaces the command), props,
-        map secrets, an HTTP health check; ``more`` adds spec fields as they are."""
+            health: bool = False, run: str = SERVE_HTTP, **more: Any) -> Path:
+        """A Deployment service: httpd on 8080 (the test image, or when built ``run``), props,
+        map secrets, an HTTP health check if ``health``; ``more`` adds spec fields as they are."""
         spec: dict[str, Any] = {"name": service, "image": self._image(service, built, run, tag)}
         if replicas is not None:
             spec["replicas"] = replicas
@@ -142,13 +173,18 @@ class DeployApp(Workspace):
 
     def stateful(self, service: str = "store", *, built: bool = False,
                  props: dict[str, str] | None = None, replicas: int | None = None,
-                 volumes: list[dict[str, str]] | None = None, tag: str = "1.0") -> Path:
-        """A StatefulSet service: volumes (one claim each per replica), a TCP check on 6379."""
+                 volumes: list[dict[str, str]] | None = None, tag: str = "1.0",
+                 health: bool = False) -> Path:
+        """A StatefulSet service: volumes (one claim each per replica), port 6379 (a TCP health
+        check if ``health``)."""
         spec: dict[str, Any] = {
             "name": service,
-            "image": self._image(service, built, "mkdir -p /data/db\nexec nc -ll -p 6379 -e cat", tag),
+            # not `exec nc`: as the container's PID 1, nc would ignore SIGTERM and every stop of
+            # the pod (an undeploy waits for it) would take the kubelet's 30 s grace period
+            "image": self._image(service, built, "mkdir -p /data/db\ntrap 'exit 0' TERM\n"
+                                 "nc -ll -p 6379 -e cat &\nwait", tag),
             "volumes": volumes or [{"name": "data", "path": "/data", "size": "1Gi"}],
-            "ports": [{"port": "6379/tcp", "healthCheck": {}}]}
+            "ports": [{"port": "6379/tcp", **({"healthCheck": {}} if health else {})}]}
         if props:
             spec["props"] = props
         if replicas is not None:
@@ -156,9 +192,9 @@ class DeployApp(Workspace):
         return self.write_spec(spec)
 
 
-def make_app(root: Path, word: str, kubeconfig: Path | None, *, registry: Any = None) -> DeployApp:
-    """An empty app under ``root``; with ``registry`` (a :class:`tests.infra.registry.Registry`),
-    a DOCKER_CONFIG holding its login and built services on its stack image."""
+def make_app(root: Path, word: str, kubeconfig: Path | None, *, registry: Any) -> DeployApp:
+    """An empty app under ``root`` whose DOCKER_CONFIG holds the login of ``registry`` (a
+    :class:`tests.infra.registry.Registry`), the prebuilt test image's and built services' home."""
     from tests.infra.registry import write_docker_config
 
     apps = root / "apps"
@@ -167,13 +203,9 @@ def make_app(root: Path, word: str, kubeconfig: Path | None, *, registry: Any = 
     docker_config.mkdir(parents=True, exist_ok=True)
     app = DeployApp(apps, root / "hyscale-home", docker_config, name=app_name(word),
                     kubeconfig=kubeconfig)
-    logins = {PREBUILT_REGISTRY: (PULL_USER, PULL_PASSWORD)}
-    if registry is not None:
-        logins[registry.host] = (registry.user, registry.password)
-    write_docker_config(docker_config, logins)
-    if registry is not None:
-        app.registry_host = registry.host
-        app.stack_image = registry.stack_image
+    write_docker_config(docker_config, {registry.host: (registry.user, registry.password)})
+    app.registry_host = registry.host
+    app.stack_image = registry.stack_image
     (apps / app.name).mkdir()
     return app
 
@@ -250,6 +282,28 @@ def files_under(root: Path) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file()]
 
 
+def current_pods(api: Any, namespace: str, service: str) -> list[str]:
+    """The names of the service's pods that are not being deleted, sorted. ``api``: a
+    kubernetes ApiClient."""
+    from kubernetes import client
+
+    return sorted(p.metadata.name for p in client.CoreV1Api(api).list_namespaced_pod(
+        namespace, label_selector=f"hyscale.io/service-name={service}").items
+        if not p.metadata.deletion_timestamp)
+
+
+def exec_in(api: Any, namespace: str, pod: str, container: str, script: str) -> str:
+    """Run ``sh -c script`` in the container, as ``kubectl exec`` does (through the API server
+    and the kubelet); its output, stdout and stderr together."""
+    from kubernetes import client
+    from kubernetes.stream import stream
+
+    output: str = stream(client.CoreV1Api(api).connect_get_namespaced_pod_exec, pod, namespace,
+                         container=container, command=["sh", "-c", script],
+                         stderr=True, stdin=False, stdout=True, tty=False)
+    return output
+
+
 def remove_images_named(marker: str) -> None:
     """Remove the engine's images with ``marker`` in a tag or repository digest (an image that
     lost its tag to a newer build keeps its repository digest)."""
@@ -260,8 +314,10 @@ def remove_images_named(marker: str) -> None:
     except Exception:  # no engine: nothing was built
         return
     with contextlib.closing(engine):
-        for image in engine.images.list():
-            names = [*image.tags, *(image.attrs.get("RepoDigests") or [])]
+        # The low-level listing: images.list() reads each image again, and fails when another
+        # test process removes one meanwhile.
+        for image in engine.api.images():
+            names = [*(image.get("RepoTags") or []), *(image.get("RepoDigests") or [])]
             if any(marker in name for name in names):
                 with contextlib.suppress(docker.errors.APIError):
-                    engine.images.remove(image.id, force=True)
+                    engine.images.remove(image["Id"], force=True)

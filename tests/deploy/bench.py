@@ -1,19 +1,30 @@
-"""Benchmark helper: a no-op ``doit deploy`` of N services against the stand-in, next to
-``doit --version`` (the floor: starting Python and doit), with what the no-op did on the wire.
+"""Benchmark helper: a no-op ``doit deploy`` of N services on the real test cluster, next to
+``doit --version`` (the floor: starting Python and doit), with what the no-op sent to the API
+server.
 
+Needs the services that scripts/test starts (the HYSCALE_TEST_* variables: the registry with the
+prebuilt test image, the cluster, its audit log). To run it by hand::
+
+    scripts/test-services start /tmp/hyscale-bench .venv/bin/python
+    . /tmp/hyscale-bench/env
     .venv/bin/python -m tests.deploy.bench --services 20 --repeat 5 [--built] [--jobs 8]
+    scripts/test-services stop /tmp/hyscale-bench
 
-prints one JSON document::
+(with services already running, e.g. a developer's ``/tmp/dev/env``, only the middle two lines).
+It prints one JSON document::
 
     {"services": 20, "version_s": 0.15, "noop_deploy_s": 1.1, "ratio": 7.3,
      "writes": 0, "reads": 4, "reads_per_service": 0.2, "read": ["GET /api/v1/...", ...],
      "executed": [], "first_deploy_s": 9.8, ...}
 
-Times are medians of ``--repeat`` runs. ``writes``/``reads`` count the stand-in's audit records
-(HTTP requests) of the *last* no-op run. Services are prebuilt images by default (no Docker, the
-deploy stage alone); ``--built`` builds and pushes each image first (needs the HYSCALE_TEST_*
-services), and the no-op then also makes one registry read per service, which the cluster audit
-does not see. For benchmarks/: ``measure_noop_deploy(workdir, services=20)`` returns the dict.
+Times are medians of ``--repeat`` runs. ``writes``/``reads`` are the HTTP requests of the tool's
+user (``hyscale-tool``) in the API server's audit log, about the app's namespace, during the
+*last* no-op run. Services are the prebuilt test image by default (nothing to build: the deploy
+stage alone); ``--built`` builds and pushes each image first, and the no-op then also makes one
+registry read per service, which the cluster's audit log does not see. The first deploy runs the
+pods for real (no health checks: a no-op deploy reads the same either way). The app's namespace
+is deleted at the end. For benchmarks/: ``measure_noop_deploy(workdir, services=20)`` returns the
+dict.
 """
 
 from __future__ import annotations
@@ -25,25 +36,30 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from tests.cluster.fixtures import start_standin
 from tests.deploy.apps import DeployApp, make_app, reads, remove_images_named, writes
+from tests.infra.registry import Registry, ServicesMissingError
+from tests.kube.cluster import Cluster, ClusterMissingError, KubeEnv
+
+T = TypeVar("T")
 
 
-def _timed(run: Any) -> tuple[float, Any]:
+def _timed(run: Callable[[], T]) -> tuple[float, T]:
     started = time.perf_counter()
     result = run()
     return time.perf_counter() - started, result
 
 
-def doit_version_seconds(repeat: int = 5) -> float:
+def doit_version_seconds(repeat: int = 5, env: dict[str, str] | None = None) -> float:
     """Median wall time of ``python -m doit --version`` (what every doit command pays)."""
     times = []
     for _ in range(repeat):
         took, _ = _timed(lambda: subprocess.run([sys.executable, "-m", "doit", "--version"],
-                                                check=True, capture_output=True))
+                                                check=True, capture_output=True, env=env))
         times.append(took)
     return statistics.median(times)
 
@@ -55,44 +71,71 @@ def write_services(app: DeployApp, count: int, built: bool = False) -> list[str]
     return names
 
 
-def measure_noop_deploy(workdir: Path, services: int = 20, repeat: int = 5, built: bool = False,
-                        jobs: int = 8) -> dict[str, Any]:
-    """Deploy ``services`` services once (``doit -n jobs deploy``), then time ``repeat`` no-op
-    ``doit deploy`` runs and ``doit --version``; the stand-in runs in this process."""
-    registry = None
-    if built:
-        from tests.infra.registry import Registry
-
-        registry = Registry.from_env()
-    standin, kubeconfig = start_standin(workdir)
-    app = make_app(workdir / "bench", "bench", kubeconfig, registry=registry)
+@contextmanager
+def bench_app(workdir: Path, services: int, built: bool = False, jobs: int = 8,
+              word: str = "bench") -> Iterator[tuple[DeployApp, Cluster, float]]:
+    """An app of ``services`` services deployed to the test cluster (``doit -n jobs deploy``):
+    (the app, a view of the cluster that tracks its namespace, the first deploy's seconds).
+    The namespace (and with ``built`` the images) go afterwards."""
+    env = KubeEnv.from_env()
+    cluster = Cluster(env, workdir)
+    app = make_app(workdir / word, word, cluster.kubeconfig, registry=Registry.from_env())
+    cluster.track(app.namespace)
+    app.timeout = max(app.timeout, 60.0 + 10.0 * services)  # the first deploy runs every pod
     try:
         write_services(app, services, built)
         first, _ = _timed(lambda: app.deploy(extra=["-n", str(jobs)]))
-        noop_times, seen, executed = [], [], []
-        for _ in range(repeat):
-            mark = len(standin.audit.records())
-            took, result = _timed(lambda: app.deploy())
-            noop_times.append(took)
-            seen = standin.audit.records()[mark:]
-            executed = result.executed
-        version = doit_version_seconds(repeat)
-        noop = statistics.median(noop_times)
-        return {
-            "services": services, "built": built, "repeat": repeat,
-            "version_s": round(version, 3), "noop_deploy_s": round(noop, 3),
-            "noop_deploy_min_s": round(min(noop_times), 3),
-            "ratio": round(noop / version, 1),
-            "per_service_ms": round(1000 * (noop - version) / services, 1),
-            "writes": len(writes(seen)), "reads": len(reads(seen)), "read": sorted(reads(seen)),
-            "namespace": app.namespace,
-            "reads_per_service": round(len(reads(seen)) / services, 2),
-            "executed": executed, "first_deploy_s": round(first, 2), "first_deploy_jobs": jobs,
-        }
+        yield app, cluster, first
     finally:
-        standin.stop()
+        cluster.close()
         if built:
             remove_images_named(app.name)
+
+
+def measure_noop(app: DeployApp, cluster: Cluster, repeat: int = 5,
+                 extra_env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Time ``repeat`` no-op ``doit deploy`` runs of the deployed ``app`` and ``doit --version``
+    (both with ``extra_env`` on top of the environment); the requests of the last no-op run."""
+    saved = dict(app.extra_env)
+    app.extra_env.update(extra_env or {})
+    try:
+        noop_times: list[float] = []
+        version_times: list[float] = []
+        seen: list[dict[str, Any]] = []
+        executed: list[str] = []
+        # alternated, so that a busy moment of the machine weighs on both sides of the ratio
+        for _ in range(repeat):
+            version_times.append(doit_version_seconds(1, app.env()))
+            mark = len(cluster.audit())
+            took, result = _timed(lambda: app.deploy())
+            noop_times.append(took)
+            seen = cluster.audit()[mark:]
+            executed = result.executed
+        version = statistics.median(version_times)
+    finally:
+        app.extra_env.clear()
+        app.extra_env.update(saved)
+    noop = statistics.median(noop_times)
+    services = len(list(app.folder.glob("*.hspec")))
+    return {
+        "services": services, "repeat": repeat,
+        "version_s": round(version, 3), "noop_deploy_s": round(noop, 3),
+        "noop_deploy_min_s": round(min(noop_times), 3),
+        "ratio": round(noop / version, 2),
+        "per_service_ms": round(1000 * (noop - version) / services, 1),
+        "writes": len(writes(seen)), "reads": len(reads(seen)), "read": sorted(reads(seen)),
+        "namespace": app.namespace,
+        "reads_per_service": round(len(reads(seen)) / services, 2),
+        "executed": executed,
+    }
+
+
+def measure_noop_deploy(workdir: Path, services: int = 20, repeat: int = 5, built: bool = False,
+                        jobs: int = 8) -> dict[str, Any]:
+    """Deploy ``services`` services once (:func:`bench_app`), then :func:`measure_noop`."""
+    with bench_app(workdir, services, built, jobs) as (app, cluster, first):
+        return {**measure_noop(app, cluster, repeat), "built": built,
+                "first_deploy_s": round(first, 2), "first_deploy_jobs": jobs}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,6 +146,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=8, help="doit -n for the first (real) deploy")
     parser.add_argument("--built", action="store_true", help="build and push real images first")
     args = parser.parse_args(argv)
+    try:
+        KubeEnv.from_env()
+        Registry.from_env()
+    except (ClusterMissingError, ServicesMissingError) as exc:
+        print(f"{exc}\n(see python -m tests.deploy.bench --help)", file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory(prefix="bench-deploy-") as folder:
         numbers = measure_noop_deploy(Path(folder), args.services, args.repeat, args.built, args.jobs)
     print(json.dumps(numbers, indent=1))

@@ -2,11 +2,12 @@
 
 The tool talks to the cluster through the official client and a kubeconfig; to make one of its
 requests fail, the test gives it a kubeconfig whose server is this proxy, and tells the proxy
-which request to spoil. Everything else is forwarded byte for byte to the stand-in (which audits
-it as usual), so the failure happens at the network boundary and the client library, its retries
+which request to spoil. Everything else is forwarded to the real API server over TLS, with the
+credentials of the kubeconfig the proxy was made from (so the API server audits the requests as
+that user's), and the failure happens at the network boundary: the client library, its retries
 and the tool's error handling all run for real. Nothing in the tool is patched.
 
-    with FaultProxy(cluster_url) as proxy:
+    with FaultProxy(cluster.kubeconfig) as proxy:
         kubeconfig = proxy.kubeconfig(cluster.kubeconfig, tmp_path / "kubeconfig")
         proxy.answer("PATCH", r"/deployments/web$", 500)     # once, then forward again
         proxy.delay("POST", r"/services$", 2.0)              # slow but successful
@@ -15,16 +16,23 @@ and the tool's error handling all run for real. Nothing in the tool is patched.
 
 A fault fires ``times`` times (default once) on requests whose method matches and whose path
 (without the query) matches the regular expression; :attr:`FaultProxy.fired` lists what it did.
-An answered or dropped request never reaches the stand-in.
+An answered or dropped request never reaches the cluster.
+
+:attr:`FaultProxy.requests` lists every request as it came over the wire, with its Content-Type
+and body: what the API server's audit log (level Metadata) does not keep, e.g. which patch type
+the tool sent.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import http.client
 import json
 import re
 import socket
+import ssl
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -57,6 +65,19 @@ class Fault:
         return self.fired < self.times and method == self.method and bool(self.path.search(path))
 
 
+@dataclass(frozen=True)
+class Seen:
+    """One request the proxy received (faulted or not)."""
+
+    method: str
+    path: str
+    content_type: str
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
 @dataclass
 class Fired:
     kind: str
@@ -72,14 +93,32 @@ def status_body(status: int, message: str) -> bytes:
                        "message": message, "reason": reason, "code": status}).encode()
 
 
+def tls_to(kubeconfig: Path) -> tuple[tuple[str, int], ssl.SSLContext]:
+    """The API server of ``kubeconfig``'s current context, and a TLS context that trusts its CA
+    and presents the context user's client certificate."""
+    document = yaml.safe_load(kubeconfig.read_text())
+    current = next(c["context"] for c in document["contexts"] if c["name"] == document["current-context"])
+    cluster = next(c["cluster"] for c in document["clusters"] if c["name"] == current["cluster"])
+    user = next(u["user"] for u in document["users"] if u["name"] == current["user"])
+    parsed = urllib.parse.urlsplit(cluster["server"])
+    assert parsed.scheme == "https", f"the proxy forwards to an https API server, not {cluster['server']}"
+    context = ssl.create_default_context(
+        cadata=base64.b64decode(cluster["certificate-authority-data"]).decode())
+    with tempfile.TemporaryDirectory() as folder:  # ssl loads a client certificate from files only
+        certificate, key = Path(folder, "client.crt"), Path(folder, "client.key")
+        certificate.write_bytes(base64.b64decode(user["client-certificate-data"]))
+        key.write_bytes(base64.b64decode(user["client-key-data"]))
+        key.chmod(0o600)
+        context.load_cert_chain(certificate, key)
+    return (parsed.hostname or "127.0.0.1", parsed.port or 443), context
+
+
 class FaultProxy:
-    def __init__(self, upstream: str) -> None:
-        parsed = urllib.parse.urlsplit(upstream)
-        assert parsed.scheme == "http", f"the proxy forwards plain HTTP only, not {upstream}"
-        self.upstream = (parsed.hostname or "127.0.0.1", parsed.port or 80)
+    def __init__(self, kubeconfig: Path) -> None:
+        self.upstream, self._tls = tls_to(kubeconfig)
         self._faults: list[Fault] = []
         self.fired: list[Fired] = []
-        self.requests: list[tuple[str, str]] = []
+        self.requests: list[Seen] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         proxy = self
@@ -135,10 +174,13 @@ class FaultProxy:
             self._faults.clear()
 
     def kubeconfig(self, source: Path, target: Path) -> Path:
-        """A copy of ``source`` whose clusters' server is this proxy."""
+        """A copy of ``source`` whose clusters' server is this proxy (plain HTTP on loopback; the
+        proxy holds the credentials)."""
         document = yaml.safe_load(source.read_text())
         for entry in document.get("clusters", []):
-            entry["cluster"]["server"] = self.url
+            entry["cluster"] = {"server": self.url}
+        for entry in document.get("users", []):
+            entry["user"] = {}
         target.write_text(yaml.safe_dump(document, sort_keys=False))
         target.chmod(0o600)
         return target
@@ -160,9 +202,9 @@ class FaultProxy:
         self.stop()
 
     # -- the wire ----------------------------------------------------------------------------------
-    def _pick(self, method: str, path: str) -> Fault | None:
+    def _pick(self, method: str, path: str, content_type: str, body: bytes) -> Fault | None:
         with self._lock:
-            self.requests.append((method, path))
+            self.requests.append(Seen(method, path, content_type, body))
             for fault in self._faults:
                 if fault.matches(method, path):
                     fault.fired += 1
@@ -175,7 +217,7 @@ class FaultProxy:
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else b""
         path = urllib.parse.urlsplit(handler.path).path
-        fault = self._pick(method, path)
+        fault = self._pick(method, path, handler.headers.get("Content-Type") or "", body)
         if fault is not None and fault.kind == "answer":
             data = status_body(fault.status, fault.message)
             handler.send_response(fault.status)
@@ -196,8 +238,11 @@ class FaultProxy:
             self._send_copy(handler, method, body)
         self._forward(handler, method, body)
 
+    def _connect(self, timeout: float) -> http.client.HTTPSConnection:
+        return http.client.HTTPSConnection(*self.upstream, timeout=timeout, context=self._tls)
+
     def _send_copy(self, handler: BaseHTTPRequestHandler, method: str, body: bytes) -> None:
-        upstream = http.client.HTTPConnection(*self.upstream, timeout=60)
+        upstream = self._connect(60)
         try:
             headers = {k: v for k, v in handler.headers.items() if k.lower() not in HOP_BY_HOP}
             headers["Content-Length"] = str(len(body))
@@ -207,7 +252,7 @@ class FaultProxy:
             upstream.close()
 
     def _forward(self, handler: BaseHTTPRequestHandler, method: str, body: bytes) -> None:
-        upstream = http.client.HTTPConnection(*self.upstream, timeout=300)
+        upstream = self._connect(300)
         try:
             headers = {k: v for k, v in handler.headers.items() if k.lower() not in HOP_BY_HOP}
             headers["Host"] = f"{self.upstream[0]}:{self.upstream[1]}"

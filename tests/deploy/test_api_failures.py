@@ -1,6 +1,7 @@
 """The Kubernetes API failing in the middle of an apply: a clear error (no traceback, non-zero
 exit), and the next run converges. The failures are injected at the network boundary by a proxy
-in front of the stand-in (tests/deploy/proxy.py); the tool's kubeconfig names the proxy."""
+in front of the real API server (tests/deploy/proxy.py); the tool's kubeconfig names the proxy,
+and whatever the proxy does not spoil reaches the API server and is in its audit log."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ import pytest
 import yaml
 from kubernetes import client
 
-from tests.cluster.fixtures import Cluster
 from tests.deploy.apps import DeployApp, actions, assert_converges, assert_failed_cleanly
 from tests.deploy.conftest import NewApp
 from tests.deploy.proxy import FaultProxy
+from tests.kube.cluster import Cluster
 
 CONFLICT = ('Operation cannot be fulfilled on deployments.apps "web": the object has been modified; '
             "please apply your changes to the latest version and try again")
@@ -24,7 +25,7 @@ SERVER_TIMEOUT = "Timeout: request did not complete within requested timeout - c
 
 @pytest.fixture
 def proxied(new_app: NewApp, cluster: Cluster, fault_proxy: FaultProxy, tmp_path: Path) -> DeployApp:
-    """An app (web: props and secrets) whose doit runs reach the stand-in through the proxy."""
+    """An app (web: props and secrets) whose doit runs reach the cluster through the proxy."""
     app = new_app("api", kubeconfig=fault_proxy.kubeconfig(cluster.kubeconfig, tmp_path / "proxied"))
     app.web(props={"GREETING": "hi"}, secrets={"TOKEN": "api-failure-secret"})
     return app
@@ -65,6 +66,7 @@ def test_an_object_created_meanwhile_is_updated_not_an_error(proxied: DeployApp,
     assert [f.kind for f in fault_proxy.fired] == ["race"]
     configmaps = [(r["action"], r["code"]) for r in seen
                   if r.get("resource") == "configmaps" and not r.get("subresource")]
+    # the object found is the one this deploy meant to create: nothing to patch
     assert configmaps == [("get", 404), ("create", 201), ("create", 409), ("get", 200)], configmaps
     assert "[ERROR]" not in result.stdout + result.stderr
     assert_converges(proxied, cluster.api_client(), rerun=False)
@@ -72,18 +74,21 @@ def test_an_object_created_meanwhile_is_updated_not_an_error(proxied: DeployApp,
 
 def test_409_on_patch_replaces_the_object_as_hyscale_does(proxied: DeployApp, cluster: Cluster,
                                                           fault_proxy: FaultProxy) -> None:
-    """HyScale's fallback (§7.2): a patch that is refused becomes delete + create."""
+    """HyScale's fallback (§7.2): a patch that is refused becomes delete + create (the patch the
+    API server itself refuses is in test_apply.py)."""
     proxied.deploy("web")
     proxied.edit_spec("web", props={"GREETING": "hello again"})
     fault_proxy.answer("PATCH", r"/deployments/web$", 409, CONFLICT)
 
     mark = len(cluster.audit())
-    proxied.deploy("web")
+    result = proxied.deploy("web")
     seen = cluster.audit()[mark:]
 
     assert [f.kind for f in fault_proxy.fired] == ["answer"]
-    done = [a for a in actions(seen, "deployments", "web") if a != "get"]
-    assert done == ["delete", "create"], done
+    done = [a for a in actions(seen, "deployments", "web") if a not in ("get", "list", "watch")]
+    assert done == ["delete", "create"], done  # the refused patch never reached the API server
+    assert "Replacing Deployment web (delete, then create): Kubernetes refused to patch " \
+        "Deployment web: HTTP 409" in result.stderr, result.stderr
     assert_converges(proxied, cluster.api_client(), rerun=False)
 
 

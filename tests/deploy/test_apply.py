@@ -1,21 +1,27 @@
 """How the deploy stage applies a service (HyScale §7.2): namespace, dependency order, annotations,
-JSON patches from the last-applied configuration, pruning. Seen through the stand-in's audit log
-and its objects; prebuilt images, scripted kubelet."""
+JSON patches from the last-applied configuration, pruning. Seen through the real API server's
+audit log (and, for what is on the wire, the fault proxy) and its objects; the prebuilt test image."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
+from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from kubernetes import client
 
-from tests.cluster.fixtures import Cluster
-from tests.deploy.apps import PREBUILT_REGISTRY, DeployApp, actions, writes
+from hyscale_tasks.spec.names import normalize
+from tests.deploy.apps import DeployApp, actions, writes
 from tests.deploy.conftest import NewApp
+from tests.deploy.proxy import FaultProxy
+from tests.infra.registry import Registry, write_docker_config
+from tests.kube.cluster import Cluster
 
-PULL_SECRET = PREBUILT_REGISTRY.replace(".", "-")
+APP_LABEL = "hyscale.io/app-name"
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 LB = {"provider": "nginx", "className": "nginx", "host": "web.example.com",
       "mapping": [{"port": "8080/http", "contextPaths": ["/"]}]}
@@ -65,7 +71,7 @@ def test_service_is_applied_in_dependency_order_with_its_annotations(new_app: Ne
     assert _posts(seen) == ["namespaces", "secrets", "configmaps", "secrets", "deployments", "services",
                             "horizontalpodautoscalers", "ingresses"]
     applying = [line.split("Applying ", 1)[1] for line in result.stderr.splitlines() if "Applying " in line]
-    assert applying == [f"Secret {PULL_SECRET}", f"ConfigMap {app.name}-web", f"Secret {app.name}-web",
+    assert applying == [f"Secret {app.pull_secret}", f"ConfigMap {app.name}-web", f"Secret {app.name}-web",
                         "Deployment web", "Service web", f"HorizontalPodAutoscaler {app.name}-web",
                         "Ingress dev-web-ingress"]
 
@@ -104,28 +110,77 @@ def test_service_is_applied_in_dependency_order_with_its_annotations(new_app: Ne
     assert re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$", notes["hyscale.io/last-updated-at"])
 
 
-def test_a_change_patches_from_the_last_applied_configuration(new_app: NewApp, cluster: Cluster) -> None:
-    app = new_app("patch")
-    app.web(props={"GREETING": "hi", "COLOR": "blue"})
+def test_a_change_patches_from_the_last_applied_configuration(
+        new_app: NewApp, cluster: Cluster, fault_proxy: FaultProxy, tmp_path: Path) -> None:
+    """A JSON patch (RFC 6902) from what the tool applied last to what it applies now: a prop
+    removed from the spec is removed from the ConfigMap, and what someone else added to the
+    object (another tool's annotation) stays. The proxy shows the patch as it was sent."""
+    app = new_app("patch", kubeconfig=fault_proxy.kubeconfig(cluster.kubeconfig, tmp_path / "proxied"))
+    app.web(props={"GREETING": "hi", "COLOR": "blue", "SIZE": "L"})
     app.deploy("web")
     before = {ref["kind"]: ref["digest"] for ref in app.deploy_record("web")["objects"]}
+    name = f"{app.name}-web"
+    client.CoreV1Api(cluster.api_client()).patch_namespaced_config_map(
+        name, app.namespace, {"metadata": {"annotations": {"example.com/owner": "team-a"}}})
 
     app.edit_spec("web", props={"GREETING": "hi", "COLOR": "green"})
-    mark = len(cluster.audit())
+    mark, sent = len(cluster.audit()), len(fault_proxy.requests)
     app.deploy("web")
     seen = cluster.audit()[mark:]
 
     patches = [r for r in seen if r["verb"] == "PATCH" and r.get("resource") == "configmaps"]
-    assert len(patches) == 1
-    assert patches[0]["contentType"].startswith("application/json-patch+json")
+    assert [(p["name"], p["code"]) for p in patches] == [(name, 200)]
     assert not [line for line in writes(seen) if line.startswith(("POST", "DELETE"))], writes(seen)
-    live = _live(cluster, app, "ConfigMap", "v1", f"{app.name}-web")
+    wire = [r for r in fault_proxy.requests[sent:]
+            if r.method == "PATCH" and r.path.endswith(f"/configmaps/{name}")]
+    assert len(wire) == 1
+    assert wire[0].content_type.startswith("application/json-patch+json"), wire[0].content_type
+    operations = wire[0].json()
+    assert {(op["op"], op["path"]) for op in operations if op["path"].startswith("/data")} == \
+        {("replace", "/data/COLOR"), ("remove", "/data/SIZE")}, operations
+    live = _live(cluster, app, "ConfigMap", "v1", name)
     assert live["data"] == {"GREETING": "hi", "COLOR": "green"}
-    assert json.loads(_annotations(live)["hyscale.io/last-applied-configuration"])["data"]["COLOR"] == "green"
+    assert _annotations(live)["example.com/owner"] == "team-a"
+    assert json.loads(_annotations(live)["hyscale.io/last-applied-configuration"])["data"] == \
+        {"GREETING": "hi", "COLOR": "green"}
     after = {ref["kind"]: ref["digest"] for ref in app.deploy_record("web")["objects"]}
     # the ConfigMap changed, and so did the Deployment (its pod-template checksum); not the rest
     assert after["ConfigMap"] != before["ConfigMap"] and after["Deployment"] != before["Deployment"]
     assert after["Service"] == before["Service"] and after["Secret"] == before["Secret"]
+
+
+def test_deploying_what_runs_from_another_machine_writes_nothing(
+        new_app: NewApp, cluster: Cluster, tmp_path: Path) -> None:
+    """A CI runner (another HYSCALE_HOME, no deploy record) deploys manifests the cluster
+    already runs: every object is read and found as the manifests say, including the fields the
+    API server leaves out when empty or false (a ConfigMap's empty binaryData, a volume mount's
+    readOnly: false), so nothing is written."""
+    app = new_app("again")
+    app.extra_env["HYS_LB_READY_TIMEOUT"] = "0"
+    app.web(props={"GREETING": "hi"}, secrets={"TOKEN": "again-secret"}, external=True,
+            replicas={"min": 1, "max": 2, "cpuThreshold": "70%"}, loadBalancer=LB)
+    app.stateful("store", volumes=[{"name": "data", "path": "/data", "size": "1Gi"},
+                                   {"name": "logs", "path": "/logs", "size": "1Gi"}])
+    app.edit_spec("store", allowTraffic=[{"ports": [6379], "from": ["web"]}])
+    app.deploy()
+    ci = dataclasses.replace(app, home=tmp_path / "ci-home", results=[])
+
+    mark = len(cluster.audit())
+    result = ci.deploy()
+    seen = cluster.audit()[mark:]
+
+    assert sorted(t for t in result.executed if t.startswith("deploy")) == ["deploy:store", "deploy:web"]
+    assert f"Applying ConfigMap {app.name}-web" in result.stderr
+    assert writes(seen) == [], "objects the cluster holds as the manifests say were written again"
+    assert {r["action"] for r in seen} <= {"get", "list", "watch"}
+    # the premise: the manifests hold such values, the API server dropped them
+    assert app.manifest_of("web", "configmap.yaml")["binaryData"] == {}
+    assert "binaryData" not in _live(cluster, app, "ConfigMap", "v1", f"{app.name}-web")
+    def mounts(statefulset: dict[str, Any]) -> list[dict[str, Any]]:
+        return list(statefulset["spec"]["template"]["spec"]["containers"][0]["volumeMounts"])
+
+    assert {m.get("readOnly") for m in mounts(app.manifest_of("store", "statefulset.yaml"))} == {False}
+    assert all("readOnly" not in m for m in mounts(_live(cluster, app, "StatefulSet", "apps/v1", "store")))
 
 
 def test_objects_no_longer_generated_are_pruned(new_app: NewApp, cluster: Cluster) -> None:
@@ -139,27 +194,40 @@ def test_objects_no_longer_generated_are_pruned(new_app: NewApp, cluster: Cluste
 
     assert f"Deleting stale ConfigMap {app.name}-web" in result.stderr
     assert f"Deleting stale Secret {app.name}-web" in result.stderr
-    assert not core.list_namespaced_config_map(app.namespace).items
-    assert [s.metadata.name for s in core.list_namespaced_secret(app.namespace).items] == [PULL_SECRET]
+    # gone by the time the deploy ends (the API server's own kube-root-ca.crt stays, of course)
+    for read in (core.read_namespaced_config_map, core.read_namespaced_secret):
+        with pytest.raises(client.ApiException) as gone:
+            read(f"{app.name}-web", app.namespace)
+        assert gone.value.status == 404
+    assert not core.list_namespaced_config_map(app.namespace, label_selector=APP_LABEL).items
+    assert [s.metadata.name for s in core.list_namespaced_secret(app.namespace).items] == [app.pull_secret]
     notes = _annotations(_live(cluster, app, "Deployment", "apps/v1", "web"))
     assert notes["hyscale.io/applied-kinds"] == "[Secret:v1, Deployment:apps/v1, Service:v1]"
 
 
-def test_the_pull_secret_is_not_pruned_when_a_service_moves_registry(new_app: NewApp,
-                                                                    cluster: Cluster) -> None:
-    """Other services of the app pull with it too (HyScale never deletes it either)."""
+def test_the_pull_secret_is_not_pruned_when_a_service_moves_registry(
+        new_app: NewApp, cluster: Cluster, registry: Registry) -> None:
+    """Other services of the app pull with it too (HyScale never deletes it either). The
+    service moves to the same registry under another name (localhost), with a login of its own,
+    so that its pods really pull from there."""
     app = new_app("keeppull")
     app.web()
     app.deploy("web")
     core = client.CoreV1Api(cluster.api_client())
+    elsewhere = f"localhost:{registry.port}"
+    write_docker_config(app.docker_config, {registry.host: (registry.user, registry.password),
+                                            elsewhere: (registry.user, registry.password)})
 
-    app.edit_spec("web", image={"registry": "elsewhere.example", "name": f"{app.name}/web",
-                                "tag": "1.0"})
+    app.edit_spec("web", image={**app.spec("web")["image"], "registry": elsewhere})
     result = app.deploy("web")
 
     assert "Deleting stale Secret" not in result.stderr
-    assert core.read_namespaced_secret(PULL_SECRET, app.namespace).type == \
+    assert core.read_namespaced_secret(app.pull_secret, app.namespace).type == \
         "kubernetes.io/dockerconfigjson"
+    live = client.AppsV1Api(cluster.api_client()).read_namespaced_deployment("web", app.namespace)
+    assert live.spec.template.spec.containers[0].image.startswith(f"{elsewhere}/")
+    assert [s.name for s in live.spec.template.spec.image_pull_secrets] == [normalize(elsewhere)]
+    assert live.status.ready_replicas == 1
 
 
 def test_a_stateful_service_turned_stateless_keeps_its_volume_claims(new_app: NewApp,
@@ -177,7 +245,6 @@ def test_a_stateful_service_turned_stateless_keeps_its_volume_claims(new_app: Ne
     mark = len(cluster.audit())
     result = app.deploy("store")
     seen = cluster.audit()[mark:]
-    cluster.settle()
 
     assert "Deleting stale StatefulSet store" in result.stderr
     assert not apps.list_namespaced_stateful_set(app.namespace).items
@@ -185,6 +252,37 @@ def test_a_stateful_service_turned_stateless_keeps_its_volume_claims(new_app: Ne
     assert not [line for line in writes(seen) if "persistentvolumeclaims" in line]
     assert [c.metadata.name for c in core.list_namespaced_persistent_volume_claim(app.namespace).items] \
         == ["data-store-0"]
+
+
+def test_a_patch_the_api_server_refuses_replaces_the_object(new_app: NewApp,
+                                                             cluster: Cluster) -> None:
+    """HyScale's fallback (§7.2) for a change Kubernetes does not allow in place: a
+    StatefulSet's volume claim templates are immutable, so the API server refuses the patch
+    (422) and the tool deletes the StatefulSet and creates it again. The volume claim of its
+    pod is not the StatefulSet's to delete: it stays, and the new pod mounts it again."""
+    app = new_app("resize")
+    app.stateful("store")
+    app.deploy("store")
+    core, apps = client.CoreV1Api(cluster.api_client()), client.AppsV1Api(cluster.api_client())
+    before = apps.read_namespaced_stateful_set("store", app.namespace)
+    claim = core.read_namespaced_persistent_volume_claim("data-store-0", app.namespace)
+
+    app.edit_spec("store", volumes=[{"name": "data", "path": "/data", "size": "2Gi"}])
+    mark = len(cluster.audit())
+    result = app.deploy("store")
+    seen = cluster.audit()[mark:]
+
+    done = [(r["action"], r["code"]) for r in seen if r["resource"] == "statefulsets"
+            and not r["subresource"] and r["verb"] in ("POST", "PATCH", "DELETE")]
+    assert done == [("patch", 422), ("delete", 200), ("create", 201)], done
+    assert "Replacing StatefulSet store" in result.stderr and "Forbidden" in result.stderr, result.stderr
+    after = apps.read_namespaced_stateful_set("store", app.namespace)
+    assert after.metadata.uid != before.metadata.uid
+    assert after.spec.volume_claim_templates[0].spec.resources.requests["storage"] == "2Gi"
+    assert after.status.ready_replicas == 1
+    assert core.read_namespaced_persistent_volume_claim("data-store-0", app.namespace).metadata.uid \
+        == claim.metadata.uid
+    assert app.deploy("store").executed == []
 
 
 def test_ingress_service_does_not_wait_for_an_ip(new_app: NewApp, cluster: Cluster) -> None:

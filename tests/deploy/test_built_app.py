@@ -1,7 +1,7 @@
 """The whole chain of an app, with images built on the Docker engine and pushed to the test
 registry: spec -> dockerfile -> build -> push -> manifests -> deploy, then in sync, drift, a prop
-change, undeploy; and an artifact change. Pods are scripted (the stand-in's scripted kubelet): what
-runs them for real is tests/deploy/test_docker_mode.py.
+change, undeploy; and an artifact change. The real kubelet pulls the pushed images (with the
+app's image-pull Secret) and runs them: the tests ask the pods what they serve and what they got.
 
 Needs the services (scripts/test starts them): without the HYSCALE_TEST_* variables these tests
 FAIL with the command to run.
@@ -14,9 +14,18 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from tests.cluster.fixtures import Cluster
-from tests.deploy.apps import DeployApp, actions, reads, status_rows, sync_listings, writes
+from tests.deploy.apps import (
+    DeployApp,
+    actions,
+    current_pods,
+    exec_in,
+    reads,
+    status_rows,
+    sync_listings,
+    writes,
+)
 from tests.deploy.conftest import NewApp
+from tests.kube.cluster import Cluster, http_get
 
 pytestmark = pytest.mark.docker
 TOKEN = "built-app-token-Z3"
@@ -26,6 +35,13 @@ def _push_record(app: DeployApp, service: str) -> dict[str, Any]:
     import json
 
     return dict(json.loads(app.paths(service).push_record.read_text()))
+
+
+def _env_of_running_pod(cluster: Cluster, namespace: str, service: str, name: str) -> str:
+    """``name``'s value in the environment of the service's (one, current) pod."""
+    pods = current_pods(cluster.api_client(), namespace, service)
+    assert len(pods) == 1, pods
+    return exec_in(cluster.api_client(), namespace, pods[0], service, f'echo "${name}"').strip()
 
 
 def test_built_app_deploys_stays_in_sync_and_follows_changes(new_app: NewApp, cluster: Cluster,
@@ -41,7 +57,6 @@ def test_built_app_deploys_stays_in_sync_and_follows_changes(new_app: NewApp, cl
     for stage in ("spec", "dockerfile", "build", "push", "manifests", "deploy"):
         for service in ("web", "store"):
             assert f"{stage}:{service}" in first.executed, first.stdout
-    cluster.settle()
     web = apps.read_namespaced_deployment("web", ns)
     pushed = _push_record(app, "web")
     assert web.spec.template.spec.containers[0].image == \
@@ -51,7 +66,14 @@ def test_built_app_deploys_stays_in_sync_and_follows_changes(new_app: NewApp, cl
         [registry.host.replace(".", "-").replace(":", "")]
     assert web.status.ready_replicas == 1
     assert apps.read_namespaced_stateful_set("store", ns).status.ready_replicas == 1
-    assert "Service IP : 127.0.0.1:8080" in first.stderr
+    # no load balancer controller on the test cluster: the external Service gets no IP, and the
+    # deploy gives its node port instead, which answers with what the built image serves
+    node_port = core.read_namespaced_service("web", ns).spec.ports[0].node_port
+    address = f"{cluster.node_ip}:{node_port}"
+    assert f"Service address : {address}" in first.stderr
+    http_get(f"http://{address}/", f"<h1>web of {app.name}</h1>")
+    assert _env_of_running_pod(cluster, ns, "web", "GREETING") == "hello"
+    assert _env_of_running_pod(cluster, ns, "web", "TOKEN") == TOKEN
     rows = status_rows(app.run("app-status"))
     assert {name: row["Status"] for name, row in rows.items()} == {"store": "Running", "web": "Running"}
     assert app.paths("web").deploy_log.exists() and app.paths("store").deploy_log.exists()
@@ -79,16 +101,15 @@ def test_built_app_deploys_stays_in_sync_and_follows_changes(new_app: NewApp, cl
     app.edit_spec("web", props={"GREETING": "bonjour"})
     changed = app.deploy()
     assert sorted(changed.executed) == ["deploy:web", "manifests:web", "spec:web"], changed.stdout
-    cluster.settle()
     live = apps.read_namespaced_deployment("web", ns)
     assert live.spec.template.metadata.annotations["hyscale.io/checksum"] != checksum
     assert len(apps.list_namespaced_replica_set(ns, label_selector="hyscale.io/service-name=web").items) == 2
+    assert _env_of_running_pod(cluster, ns, "web", "GREETING") == "bonjour"
 
     # 5. undeploy removes the stateful service's objects and keeps its volume claim
     mark = len(cluster.audit())
     app.run("undeploy:store")
     assert "delete" in actions(cluster.audit()[mark:], "statefulsets", "store")
-    cluster.settle()
     assert not apps.list_namespaced_stateful_set(ns).items
     claims = core.list_namespaced_persistent_volume_claim(ns).items
     assert [c.metadata.name for c in claims] == ["data-store-0"]
@@ -119,4 +140,7 @@ def test_an_artifact_change_deploys_the_new_image_in_the_same_run(new_app: NewAp
     image = client.AppsV1Api(cluster.api_client()).read_namespaced_deployment(
         "web", app.namespace).spec.template.spec.containers[0].image
     assert image.endswith(digest), f"{image} is still the old image"
+    service_ip = client.CoreV1Api(cluster.api_client()).read_namespaced_service(
+        "web", app.namespace).spec.cluster_ip
+    http_get(f"http://{service_ip}:8080/", "<h1>version 2</h1>")
     assert app.deploy("web").executed == []  # and the re-render left nothing for the next run

@@ -10,10 +10,10 @@ from typing import Any
 
 from kubernetes import client
 
-from tests.cluster.fixtures import Cluster
-from tests.cluster.kubelet_scripted import crash_loop
-from tests.deploy.apps import PULL_PASSWORD, PULL_USER, DeployApp, files_under
+from tests.deploy.apps import TEST_IMAGE, DeployApp, crash, files_under
 from tests.deploy.conftest import NewApp
+from tests.infra.registry import Registry
+from tests.kube.cluster import Cluster
 
 SERVICE_SECRET = "svc-secret-Q7x9-" + "a" * 4
 NEW_SERVICE_SECRET = "svc-secret-R8y0-" + "b" * 4
@@ -23,12 +23,12 @@ KINDS = [("v1", "ConfigMap"), ("v1", "Secret"), ("v1", "Service"), ("v1", "Pod")
          ("v1", "PersistentVolumeClaim")]
 
 
-def _forms(*values: str) -> list[str]:
+def _forms(registry: Registry, *values: str) -> list[str]:
     """A value as it could leak: as is, and base64 as in a Secret's data or a docker login."""
     found = []
-    for value in values:
+    for value in (*values, registry.password):
         found += [value, base64.b64encode(value.encode()).decode()]
-    found.append(base64.b64encode(f"{PULL_USER}:{PULL_PASSWORD}".encode()).decode())
+    found.append(registry.auth)  # base64 user:password, as in the image pull Secret
     return found
 
 
@@ -74,26 +74,30 @@ def _check_files(app: DeployApp, leaks: list[str]) -> list[str]:
     return holding
 
 
-def test_secret_values_stay_secret(new_app: NewApp, cluster: Cluster) -> None:
+def test_secret_values_stay_secret(new_app: NewApp, cluster: Cluster, registry: Registry) -> None:
     app = new_app("secrets")
+    # the agent: the test image too, on ports of its own (a pod's containers share the network)
     app.web(props={"GREETING": "hi"}, secrets={"API_TOKEN": SERVICE_SECRET},
-            agents=[{"name": "metrics", "image": "registry.local/agents/metrics:1",
-                     "secrets": {"AGENT_KEY": AGENT_SECRET}, "props": {"SCRAPE": "9102"}}])
+            agents=[{"name": "metrics", "image": f"{app.registry_host}/{TEST_IMAGE}:1.0",
+                     "secrets": {"AGENT_KEY": AGENT_SECRET},
+                     "props": {"TESTAPP_HTTP_PORT": "9102", "TESTAPP_TCP_PORT": "9103"}}])
     app.deploy("web")
     app.edit_spec("web", secrets={"API_TOKEN": NEW_SERVICE_SECRET})
     app.deploy("web")  # the Secret is patched: the patch carries the value, nothing else does
     app.run("status:web")
     app.run("logs:web")
-    app.edit_spec("web", props={"GREETING": "crash now"})
-    cluster.kubelet.script(crash_loop(exit_code=1, logs="boom\n"),
-                           selector={"hyscale.io/service-name": "web"})
-    assert app.deploy("web", check=False).returncode != 0
+    # a crash loop: the failure report (events, pod states, the container's log) leaks nothing
+    # either; the health check keeps a container that dies at once from passing for ready
+    app.web(props={"GREETING": "crash now", **crash(1, "boom\n")}, health=True,
+            secrets={"API_TOKEN": NEW_SERVICE_SECRET}, agents=app.spec("web")["agents"])
+    failed = app.deploy("web", check=False)
+    assert failed.returncode != 0 and "boom" in failed.stderr, failed.stderr
     app.run("status:web")
 
     live = client.CoreV1Api(cluster.api_client()).read_namespaced_secret(f"{app.name}-web", app.namespace)
     assert base64.b64decode(live.data["API_TOKEN"]).decode() == NEW_SERVICE_SECRET
 
-    leaks = _forms(SERVICE_SECRET, NEW_SERVICE_SECRET, AGENT_SECRET, PULL_PASSWORD)
+    leaks = _forms(registry, SERVICE_SECRET, NEW_SERVICE_SECRET, AGENT_SECRET)
     _check_cluster(cluster, app, leaks)
     _check_output(app, leaks)
     holding = _check_files(app, leaks)

@@ -1,6 +1,6 @@
 """Up to date means in sync: what a repeated ``doit deploy`` does, seen on the wire (the audit log).
 
-Prebuilt images and the scripted kubelet: no Docker, only the deploy stage and the stand-in.
+Prebuilt images (the test image, pulled from the test registry): only the deploy stage runs.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from typing import Any
 import yaml
 from kubernetes import client
 
-from tests.cluster.fixtures import Cluster
 from tests.deploy.apps import DeployApp, actions, reads, sync_listings, writes
 from tests.deploy.conftest import NewApp
+from tests.kube.cluster import Cluster
 
 
 def _apps(cluster: Cluster) -> client.AppsV1Api:
@@ -24,7 +24,6 @@ def _deployed(new_app: NewApp, cluster: Cluster, **web: Any) -> DeployApp:
     app = new_app("sync")
     app.web(props={"GREETING": "hello"}, secrets={"TOKEN": "sync-secret-1"}, **web)
     app.deploy("web")
-    cluster.settle()
     return app
 
 
@@ -35,7 +34,6 @@ def test_noop_deploy_executes_nothing_writes_nothing_and_lists_each_kind_once(
     app.web("api", replicas=2)
     app.stateful("store")
     app.deploy()
-    cluster.settle()
 
     mark = len(cluster.audit())
     again = app.deploy()
@@ -152,7 +150,6 @@ def test_prop_change_rolls_the_pods_and_runs_only_the_deploy_half(
     mark = len(cluster.audit())
     result = app.deploy("web")
     seen = cluster.audit()[mark:]
-    cluster.settle()
 
     assert sorted(result.executed) == ["deploy:web", "manifests:web", "spec:web"], result.stdout
     assert "patch" in actions(seen, "configmaps") and "delete" not in actions(seen, "deployments")

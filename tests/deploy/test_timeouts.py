@@ -20,4 +20,5 @@ def test_an_api_that_stops_answering_fails_within_the_request_timeout(
     assert_failed_cleanly(result, "Cannot reach the cluster to create Deployment web")
     assert [f.kind for f in stalled_deploy.proxy.fired] == ["drop"]
     assert_converges(stalled_deploy.app, stalled_deploy.cluster.api_client())
-    assert took < REQUEST_TIMEOUT + 3, f"the deploy hung {took:.0f}s on one unanswered request"
+    # from the held request to the end of doit: the request timeout, plus the error's way out
+    assert took < REQUEST_TIMEOUT + 5, f"the deploy hung {took:.0f}s on one unanswered request"

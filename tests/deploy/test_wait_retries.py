@@ -1,0 +1,89 @@
+"""The rollout wait does not give up on a failure the kubelet retries by itself.
+
+On a busy node the node authorizer learns of a new pod's Secrets a moment after the pod is bound;
+meanwhile the kubelet pulls the image without the pod's pull secret (event
+``FailedToRetrieveImagePullSecret``) and the registry refuses it. The next attempt, after the
+back-off, has the secret. Here the secret really is missing at the first attempt and created
+after it: the wait (called as the deploy stage calls it, against the real cluster) must see the
+second attempt through, where a pull failure with no such event is final at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from typing import Any
+
+import pytest
+from kubernetes import client
+
+from hyscale_tasks.cluster.diagnose import Diagnosis
+from hyscale_tasks.cluster.wait import wait_for_rollout
+from tests.infra.registry import Registry
+from tests.kube.cluster import Cluster
+
+APP = "retries"
+
+
+@pytest.fixture(autouse=True)
+def _deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HYS_ROLLOUT_TIMEOUT", "120")  # well past the kubelet's 10 s back-off
+
+
+def _deployment(namespace: str, image: str) -> dict[str, Any]:
+    labels = {"hyscale.io/app-name": APP, "hyscale.io/service-name": "web"}
+    return {"metadata": {"name": "web", "namespace": namespace, "labels": labels},
+            "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                     "template": {"metadata": {"labels": labels},
+                                  "spec": {"imagePullSecrets": [{"name": "regcred"}],
+                                           "containers": [{"name": "web", "image": image,
+                                                           "imagePullPolicy": "Always"}]}}}}
+
+
+def _pull_secret(registry: Registry) -> client.V1Secret:
+    config = {"auths": {registry.host: {"auth": registry.auth}}}
+    return client.V1Secret(metadata=client.V1ObjectMeta(name="regcred"),
+                           type="kubernetes.io/dockerconfigjson",
+                           data={".dockerconfigjson": base64.b64encode(json.dumps(config).encode()).decode()})
+
+
+def _wait(cluster: Cluster, namespace: str) -> Diagnosis | None:
+    return wait_for_rollout(cluster.api_client(), namespace, APP, "Deployment", "web", None,
+                            lambda line: None)
+
+
+def test_a_pull_made_before_the_pull_secret_could_be_read_is_waited_through(
+        cluster: Cluster, registry: Registry) -> None:
+    namespace = cluster.namespace("retry")
+    image = f"{registry.host}/hyscale-tests/testapp:1.0"
+    cluster.apps().create_namespaced_deployment(namespace, _deployment(namespace, image))
+    outcome: list[Diagnosis | None] = []
+    waiting = threading.Thread(target=lambda: outcome.append(_wait(cluster, namespace)), daemon=True)
+    waiting.start()
+
+    def first_pull_refused() -> bool:
+        events = cluster.core().list_namespaced_event(namespace).items
+        return any(e.reason == "FailedToRetrieveImagePullSecret" for e in events) and \
+            any((e.message or "").startswith("Failed to pull image") for e in events)
+
+    cluster.wait_for(first_pull_refused, timeout=60, what="the first pull, without the secret, to fail")
+    cluster.core().create_namespaced_secret(namespace, _pull_secret(registry))
+    waiting.join(120)
+
+    assert outcome == [None], f"the wait gave up: {outcome}"
+
+
+def test_a_pull_refused_with_the_secret_in_place_is_final_at_once(cluster: Cluster,
+                                                                  registry: Registry) -> None:
+    namespace = cluster.namespace("retry")
+    cluster.core().create_namespaced_secret(namespace, _pull_secret(registry))
+    missing = f"{registry.host}/hyscale-tests/testapp:no-such-tag"
+    cluster.apps().create_namespaced_deployment(namespace, _deployment(namespace, missing))
+
+    found = _wait(cluster, namespace)
+
+    assert found is not None and "Timedout" not in found.reason, found
+    pulls = [e for e in cluster.core().list_namespaced_event(namespace).items
+             if (e.message or "").startswith("Failed to pull image")]
+    assert sum(e.count or 1 for e in pulls) == 1, "given up on the first failed attempt"
