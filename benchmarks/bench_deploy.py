@@ -32,9 +32,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.timing import median_seconds
-from tests.deploy.bench import bench_app, measure_noop
-from tests.infra.registry import Registry, ServicesMissingError
-from tests.kube.cluster import ClusterMissingError, KubeEnv
+from tests.deploy.bench import bench_app, measure_noop, missing_services
 
 SERVICES = 20
 APPLY = """\
@@ -51,11 +49,9 @@ for folder in sorted(Path(sys.argv[1]).iterdir()):
 
 
 def main() -> int:
-    try:
-        KubeEnv.from_env()
-        Registry.from_env()
-    except (ClusterMissingError, ServicesMissingError) as exc:
-        print(f"{exc}\n(see the docstring of benchmarks/bench_deploy.py)", file=sys.stderr)
+    missing = missing_services()
+    if missing:
+        print(f"{missing}\n(see the docstring of benchmarks/bench_deploy.py)", file=sys.stderr)
         return 2
     kubectl = os.environ.get("KUBECTL") or shutil.which("kubectl") or "kubectl"
     with tempfile.TemporaryDirectory() as folder, \

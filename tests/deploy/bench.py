@@ -138,6 +138,16 @@ def measure_noop_deploy(workdir: Path, services: int = 20, repeat: int = 5, buil
                 "first_deploy_s": round(first, 2), "first_deploy_jobs": jobs}
 
 
+def missing_services() -> str | None:
+    """Why a benchmark cannot run (the test services are not up), or None."""
+    try:
+        KubeEnv.from_env()
+        Registry.from_env()
+    except (ClusterMissingError, ServicesMissingError) as exc:
+        return str(exc)
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.deploy.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -146,11 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=8, help="doit -n for the first (real) deploy")
     parser.add_argument("--built", action="store_true", help="build and push real images first")
     args = parser.parse_args(argv)
-    try:
-        KubeEnv.from_env()
-        Registry.from_env()
-    except (ClusterMissingError, ServicesMissingError) as exc:
-        print(f"{exc}\n(see python -m tests.deploy.bench --help)", file=sys.stderr)
+    missing = missing_services()
+    if missing:
+        print(f"{missing}\n(see python -m tests.deploy.bench --help)", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="bench-deploy-") as folder:
         numbers = measure_noop_deploy(Path(folder), args.services, args.repeat, args.built, args.jobs)
