@@ -6,8 +6,8 @@ the tool's user). It writes the kinds of spec the CLI tests need:
 
 * :meth:`CliWorkspace.testapp`: the prebuilt test image (tests/kube/testapp) in the test registry,
   nothing to build or push; the pods pull it with the image-pull Secret the tool makes from the
-  workspace's docker login. Its ``TESTAPP_*`` props make it fail for real (:func:`crash`,
-  :data:`UNHEALTHY`, :func:`log_lines`);
+  workspace's docker login. Its ``TESTAPP_*`` props make it fail for real
+  (:mod:`tests.kube.testimage`);
 * :meth:`CliWorkspace.prebuilt`: any image name, for the offline tests (generate, validation);
 * for ``@pytest.mark.docker`` tests, a *built* one (a buildSpec on the test registry's stack
   image, tests/cli/test_docker.py).
@@ -30,21 +30,9 @@ import yaml
 from tests.doit_runner import REPO, DoitResult, Workspace
 from tests.infra.registry import Registry, write_docker_config
 from tests.kube.cluster import Cluster
+from tests.kube.testimage import APP_IMAGE_ENV
 
-APP_IMAGE = "HYSCALE_TEST_APP_IMAGE"  # the test image's reference, exported by scripts/test
 TIMEOUT = 150.0  # seconds for one hyscale run; a deploy's rollout wait is 60 s at most
-UNHEALTHY = {"TESTAPP_HEALTHY": "no"}  # / answers 404: an HTTP health check on / fails
-
-
-def crash(exit_code: int, log: str = "") -> dict[str, str]:
-    """Props that make the test image print ``log`` and exit with ``exit_code``."""
-    return {"TESTAPP_EXIT": str(exit_code), **({"TESTAPP_LOG": log} if log else {})}
-
-
-def log_lines(*lines: str) -> dict[str, str]:
-    """Props that make the test image print ``lines`` when it starts (before its own
-    "testapp listening on ..." line)."""
-    return {"TESTAPP_LOG": "".join(f"{line}\\n" for line in lines)}
 
 
 @dataclass
@@ -174,9 +162,9 @@ def make_workspace(root: Path, kubeconfig: Path | None = None) -> CliWorkspace:
 
 def cluster_workspace(root: Path, cluster: Cluster, registry: Registry) -> CliWorkspace:
     """A workspace under ``root`` talking to ``cluster``, logged in to the test registry."""
-    image = os.environ.get(APP_IMAGE)
+    image = os.environ.get(APP_IMAGE_ENV)
     if not image:
-        pytest.fail(f"{APP_IMAGE} is not set: run the tests through scripts/test, which pushes "
+        pytest.fail(f"{APP_IMAGE_ENV} is not set: run the tests through scripts/test, which pushes "
                     "the test image (tests/kube/testapp) to the test registry", pytrace=False)
     workspace = make_workspace(root, cluster.kubeconfig)
     workspace.app_image = image
@@ -185,5 +173,4 @@ def cluster_workspace(root: Path, cluster: Cluster, registry: Registry) -> CliWo
     return workspace
 
 
-__all__ = ["REPO", "UNHEALTHY", "CliResult", "CliWorkspace", "cluster_workspace", "crash",
-           "log_lines", "make_workspace", "ran"]
+__all__ = ["REPO", "CliResult", "CliWorkspace", "cluster_workspace", "make_workspace", "ran"]

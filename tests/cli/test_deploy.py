@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from tests.cli.helpers import CliWorkspace, crash, ran
+from tests.cli.helpers import CliWorkspace, ran
 from tests.kube.cluster import Cluster, http_get
+from tests.kube.testimage import crash
 
 STAGES = ["spec", "dockerfile", "build", "push", "manifests", "deploy"]
 

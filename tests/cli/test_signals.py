@@ -11,8 +11,9 @@ from typing import IO
 import pytest
 from kubernetes.stream import stream
 
-from tests.cli.helpers import UNHEALTHY, CliResult, CliWorkspace, log_lines
+from tests.cli.helpers import CliResult, CliWorkspace
 from tests.kube.cluster import Cluster
+from tests.kube.testimage import UNHEALTHY, log_lines
 
 
 class _Lines:

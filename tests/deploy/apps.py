@@ -20,7 +20,8 @@ pushes to the test registry (tests/kube/testapp), named as it is, nothing to bui
 fast path for tests of the deploy stage itself. Either way the pods pull their image from the
 authenticated registry with the app's image-pull Secret, which the tool makes from the docker
 login that :func:`make_app` writes. The test image's ``TESTAPP_*`` props make a service fail for
-real: :func:`crash`, :data:`UNHEALTHY`, :func:`out_of_memory`.
+real: :func:`~tests.kube.testimage.crash`, :data:`~tests.kube.testimage.UNHEALTHY`,
+:func:`out_of_memory`.
 
 :func:`writes` / :func:`reads` list the API server's audit records of the tool's requests (one per
 request, tests/kube/audit.py) between two marks, which is how the tests pin "a no-op deploy writes
@@ -51,16 +52,9 @@ WRITE_VERBS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 TEST_IMAGE = "hyscale-tests/testapp"  # in the test registry, tag 1.0 (scripts/test-services)
 
 
-def crash(exit_code: int, log: str = "") -> dict[str, str]:
-    """Props that make the test image print ``log`` and exit with ``exit_code``."""
-    return {"TESTAPP_LOG": log, "TESTAPP_EXIT": str(exit_code)} if log else \
-        {"TESTAPP_EXIT": str(exit_code)}
-
-
 # A built web service's run commands. Not `exec httpd`: as the container's PID 1, httpd would
 # ignore SIGTERM and every stop of the pod would sit out its 30 s grace period.
 SERVE_HTTP = "trap 'exit 0' TERM\nhttpd -f -p 8080 -h /www &\nwait"
-UNHEALTHY = {"TESTAPP_HEALTHY": "no"}  # / answers 404: the HTTP health check fails
 
 
 def out_of_memory(amount: str = "200m") -> dict[str, str]:

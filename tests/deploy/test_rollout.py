@@ -28,10 +28,8 @@ from kubernetes import client
 
 from tests.deploy.apps import (
     SERVE_HTTP,
-    UNHEALTHY,
     DeployApp,
     assert_no_traceback,
-    crash,
     make_app,
     out_of_memory,
     status_rows,
@@ -40,6 +38,7 @@ from tests.deploy.conftest import NewApp
 from tests.doit_runner import DoitResult
 from tests.infra.registry import Registry, write_docker_config
 from tests.kube.cluster import Cluster, http_get
+from tests.kube.testimage import UNHEALTHY, crash
 
 FAILING_TIMEOUT = "300"  # seconds: far beyond how long any failure takes to show
 CRASH_LOG = [f"line {n} of the crashing container" for n in range(1, 31)]

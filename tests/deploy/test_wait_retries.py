@@ -10,18 +10,16 @@ second attempt through, where a pull failure with no such event is final at once
 
 from __future__ import annotations
 
-import base64
-import json
 import threading
 from typing import Any
 
 import pytest
-from kubernetes import client
 
 from hyscale_tasks.cluster.diagnose import Diagnosis
 from hyscale_tasks.cluster.wait import wait_for_rollout
 from tests.infra.registry import Registry
 from tests.kube.cluster import Cluster
+from tests.kube.testimage import pull_secret
 
 APP = "retries"
 
@@ -39,13 +37,6 @@ def _deployment(namespace: str, image: str) -> dict[str, Any]:
                                   "spec": {"imagePullSecrets": [{"name": "regcred"}],
                                            "containers": [{"name": "web", "image": image,
                                                            "imagePullPolicy": "Always"}]}}}}
-
-
-def _pull_secret(registry: Registry) -> client.V1Secret:
-    config = {"auths": {registry.host: {"auth": registry.auth}}}
-    return client.V1Secret(metadata=client.V1ObjectMeta(name="regcred"),
-                           type="kubernetes.io/dockerconfigjson",
-                           data={".dockerconfigjson": base64.b64encode(json.dumps(config).encode()).decode()})
 
 
 def _wait(cluster: Cluster, namespace: str) -> Diagnosis | None:
@@ -68,7 +59,7 @@ def test_a_pull_made_before_the_pull_secret_could_be_read_is_waited_through(
             any((e.message or "").startswith("Failed to pull image") for e in events)
 
     cluster.wait_for(first_pull_refused, timeout=60, what="the first pull, without the secret, to fail")
-    cluster.core().create_namespaced_secret(namespace, _pull_secret(registry))
+    cluster.core().create_namespaced_secret(namespace, pull_secret(registry))
     waiting.join(120)
 
     assert outcome == [None], f"the wait gave up: {outcome}"
@@ -77,7 +68,7 @@ def test_a_pull_made_before_the_pull_secret_could_be_read_is_waited_through(
 def test_a_pull_refused_with_the_secret_in_place_is_final_at_once(cluster: Cluster,
                                                                   registry: Registry) -> None:
     namespace = cluster.namespace("retry")
-    cluster.core().create_namespaced_secret(namespace, _pull_secret(registry))
+    cluster.core().create_namespaced_secret(namespace, pull_secret(registry))
     missing = f"{registry.host}/hyscale-tests/testapp:no-such-tag"
     cluster.apps().create_namespaced_deployment(namespace, _deployment(namespace, missing))
 

@@ -6,7 +6,6 @@ StorageClass, and an audit log of the tool's requests."""
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import subprocess
@@ -18,8 +17,7 @@ from kubernetes.stream import stream
 
 from tests.infra.registry import Registry
 from tests.kube.cluster import Cluster, http_get
-
-APP_IMAGE_ENV = "HYSCALE_TEST_APP_IMAGE"
+from tests.kube.testimage import APP_IMAGE_ENV, pull_secret
 
 
 def _kubectl(cluster: Cluster, *args: str) -> str:
@@ -28,14 +26,6 @@ def _kubectl(cluster: Cluster, *args: str) -> str:
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, f"kubectl {' '.join(args)}:\n{done.stderr}"
     return done.stdout
-
-
-def _pull_secret(cluster: Cluster, namespace: str, registry: Registry) -> str:
-    config = {"auths": {registry.host: {"auth": registry.auth}}}
-    cluster.core().create_namespaced_secret(namespace, client.V1Secret(
-        metadata=client.V1ObjectMeta(name="regcred"), type="kubernetes.io/dockerconfigjson",
-        data={".dockerconfigjson": base64.b64encode(json.dumps(config).encode()).decode()}))
-    return "regcred"
 
 
 def _app_image() -> str:
@@ -48,7 +38,7 @@ def _app_image() -> str:
 def web(cluster: Cluster, registry: Registry) -> tuple[str, Any]:
     """A namespace with the test image running behind a NodePort Service ``web`` and a claim."""
     namespace = cluster.namespace("kube")
-    secret = _pull_secret(cluster, namespace, registry)
+    secret = cluster.core().create_namespaced_secret(namespace, pull_secret(registry)).metadata.name
     core = cluster.core()
     core.create_namespaced_persistent_volume_claim(namespace, {
         "metadata": {"name": "data"},
