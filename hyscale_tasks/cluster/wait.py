@@ -11,7 +11,8 @@ then the kubelet cannot read them. It then reports ``CreateContainerConfigError`
 secret cache" (retried), or pulls the image without the pod's pull secret (event
 ``FailedToRetrieveImagePullSecret``; the registry refuses it, and the next attempt, after the
 back-off, has the secret). So a pull failure after such an event is final only once a second
-attempt has failed too.
+attempt has failed too. Likewise a StatefulSet's pod the scheduler saw before the claim the
+controller made for it ("persistentvolumeclaim ... not found") is scheduled on its next try.
 
 A health check "keeps failing" once it has failed :data:`UNHEALTHY_LIMIT` times: HyScale's probes
 (readiness and liveness, the same check) each run every 30 s from 10 s after the start, so on a
@@ -53,6 +54,9 @@ FATAL_WAITING = {*IMAGE_PULL, "CrashLoopBackOff", CONFIG_ERROR, *START_ERRORS}
 UNHEALTHY_LIMIT = 3
 # The kubelet's words for a Secret or ConfigMap it could not read yet (retried with back-off).
 NOT_SYNCED_YET = re.compile(r"failed to sync \S+ cache|timed out waiting for the condition")
+# A StatefulSet's pod can reach the scheduler before the scheduler's cache has the claim the
+# StatefulSet controller created for it: the scheduler says so and retries.
+CLAIM_NOT_SEEN_YET = re.compile(r'persistentvolumeclaim "[^"]+" not found')
 REVISION = "deployment.kubernetes.io/revision"
 TEMPLATE_HASH = "pod-template-hash"
 POLL = 1.0
@@ -129,7 +133,8 @@ def _fatal(core: client.CoreV1Api, namespace: str, pods: list[Any]) -> bool:
                 return True
         scheduled = condition(pod, "PodScheduled")
         if scheduled is not None and scheduled.status == "False" and \
-                scheduled.reason == "Unschedulable":
+                scheduled.reason == "Unschedulable" and \
+                not CLAIM_NOT_SEEN_YET.search(scheduled.message or ""):
             return True
         if any(not c.ready and not c.waiting for c in containers(pod)):
             unhealthy = [e for e in pod_events(core, namespace, str(pod.metadata.name))
