@@ -53,8 +53,9 @@ CRASHED = ("Service startup commands failed with", "Service container exited abr
 IN_PROGRESS = "Deployment is still in progress, service is not yet ready"
 TRY_LATER = "Try querying after sometime"
 
-_AUTH = re.compile(r"\b40[13]\b|unauthori[sz]ed|authentication required|access denied|"
-                   r"no basic auth credentials|incorrect username or password", re.I)
+# A registry's words for a pull it refused for want of (valid) credentials.
+PULL_REFUSED = re.compile(r"\b40[13]\b|unauthori[sz]ed|authentication required|access denied|"
+                          r"no basic auth credentials|incorrect username or password", re.I)
 _NOT_FOUND = re.compile(r"not found|manifest unknown|name unknown|NotFound", re.I)
 _UNREACHABLE = re.compile(r"connection refused|no such host|i/o timeout|network is unreachable|"
                           r"no route to host|HTTP response to HTTPS client|x509|tls:", re.I)
@@ -216,7 +217,7 @@ def _image_pull(service: ServiceSpec | None, pod: Any, container: ContainerState
         return Diagnosis(f"Invalid Image name or tag provided: {image} is not a valid image "
                          "reference", f"Recheck the image name or tag {where}", pod_name,
                          container.name)
-    if _AUTH.search(said):
+    if PULL_REFUSED.search(said):
         secrets = [s.name for s in (pod.spec.image_pull_secrets or []) if s.name] \
             if pod.spec else []
         config = docker_config_file()

@@ -9,10 +9,11 @@ Two failures the kubelet retries by itself are not given up on: on a busy node t
 authorizer learns of a new pod's Secrets and ConfigMaps a moment after the pod is bound, and until
 then the kubelet cannot read them. It then reports ``CreateContainerConfigError`` "failed to sync
 secret cache" (retried), or pulls the image without the pod's pull secret (event
-``FailedToRetrieveImagePullSecret``; the registry refuses it, and the next attempt, after the
-back-off, has the secret). So a pull failure after such an event is final only once a second
-attempt has failed too. Likewise a StatefulSet's pod the scheduler saw before the claim the
-controller made for it ("persistentvolumeclaim ... not found") is scheduled on its next try.
+``FailedToRetrieveImagePullSecret``; the registry refuses it, and a later attempt, after the
+back-off, has the secret). On a loaded node that can happen on two attempts in a row. So a
+refused pull is final only when the kubelet read the secret before that attempt. Likewise a
+StatefulSet's pod the scheduler saw before the claim the controller made for it
+("persistentvolumeclaim ... not found") is scheduled on its next try.
 
 A health check "keeps failing" once it has failed :data:`UNHEALTHY_LIMIT` times: HyScale's probes
 (readiness and liveness, the same check) each run every 30 s from 10 s after the start, so on a
@@ -34,6 +35,7 @@ from hyscale_tasks.cluster.client import api_errors
 from hyscale_tasks.cluster.diagnose import (
     CONFIG_ERROR,
     IMAGE_PULL,
+    PULL_REFUSED,
     START_ERRORS,
     Diagnosis,
     diagnose,
@@ -43,6 +45,7 @@ from hyscale_tasks.cluster.pods import (
     condition,
     containers,
     event_count,
+    event_last,
     list_pods,
     pod_events,
     selector,
@@ -108,11 +111,19 @@ def _retried_by_the_kubelet(core: client.CoreV1Api, namespace: str, pod: Any,
         return bool(NOT_SYNCED_YET.search(container.waiting_message))
     if container.waiting in IMAGE_PULL:
         events = pod_events(core, namespace, str(pod.metadata.name))
-        if not any(e.reason == "FailedToRetrieveImagePullSecret" for e in events):
+        unread = [e for e in events if e.reason == "FailedToRetrieveImagePullSecret"]
+        if not unread:
             return False
-        attempts = sum(event_count(e) for e in events if e.reason == "Failed"
-                       and (e.message or "").startswith("Failed to pull image"))
-        return attempts < 2
+        pulls = [e for e in events if e.reason == "Failed"
+                 and (e.message or "").startswith("Failed to pull image")]
+        if not pulls:
+            return True  # the event of the failed attempt is on its way
+        latest = pulls[-1]
+        # Only a refusal can come from the missing secret: a registry that says "no such tag"
+        # was given the login. A refusal is final once the kubelet has read the secret since
+        # (no "unable to retrieve" at or after that attempt; events count whole seconds).
+        return bool(PULL_REFUSED.search(latest.message or "")) and \
+            event_last(unread[-1]) >= event_last(latest)
     return False
 
 
