@@ -17,7 +17,7 @@ from doit.tools import config_changed
 
 from hyscale_tasks import __version__
 from hyscale_tasks.image.credentials import docker_config_file
-from hyscale_tasks.tasks import actions
+from hyscale_tasks.tasks import actions, signals
 from hyscale_tasks.tasks.context import Context, resolve
 from hyscale_tasks.tasks.discovery import ServiceEntry, discover, spec_files
 from hyscale_tasks.tasks.paths import service_paths
@@ -202,7 +202,11 @@ def task_deploy() -> Iterator[TaskDict]:
 
 
 def doit_config() -> dict[str, Any]:
-    """DOIT_CONFIG for a dodo file: per-app state under HYSCALE_HOME, a render by default."""
+    """DOIT_CONFIG for a dodo file: per-app state under HYSCALE_HOME, a render by default.
+
+    Also makes Ctrl-C and SIGTERM end the run cleanly (tasks/signals.py): this is the one
+    function every way of loading the tasks calls, before any worker is started."""
+    signals.install()
     ctx = resolve(project_dir())
     ctx.app_home.mkdir(parents=True, exist_ok=True, mode=0o700)
     return {

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.doit_runner import Workspace
 
 
@@ -45,7 +47,6 @@ def test_a_removed_record_does_not_lock_out_another_run(tmp_path: Path) -> None:
     doit's own sqlite3 backend locks every other run out (it fails after a 5 s wait)."""
     import sqlite3
 
-    import pytest
     from doit.dependency import SqliteDB
 
     from hyscale_tasks.tasks.backend import LockedSqliteDB
@@ -67,3 +68,51 @@ def test_a_removed_record_does_not_lock_out_another_run(tmp_path: Path) -> None:
         reader = _db(cls, path)
         assert reader.get("done", "k") == "v"  # type: ignore[attr-defined]
         assert not reader.in_("failed")  # type: ignore[attr-defined]
+
+
+GARBAGE = {
+    "not sqlite": b"this is not a database\n" * 64,
+    "damaged pages": None,  # a real database whose pages after the first are overwritten
+    "a record that is not JSON": None,
+}
+
+
+@pytest.mark.parametrize("damage", list(GARBAGE))
+def test_a_corrupt_state_database_is_one_message_with_the_fix(workspace: Workspace,
+                                                               damage: str) -> None:
+    import sqlite3
+
+    workspace.add_app("hello")
+    workspace.doit("app=hello")
+    database = workspace.home / "apps" / "hello" / "doit.sqlite"
+    if damage == "not sqlite":
+        database.write_bytes(GARBAGE[damage] or b"")
+    elif damage == "damaged pages":
+        data = bytearray(database.read_bytes())
+        assert len(data) > 4096  # a header page and more
+        data[4096:] = b"A" * (len(data) - 4096)
+        database.write_bytes(bytes(data))
+    else:
+        with sqlite3.connect(database) as connection:
+            connection.execute("update doit set task_data = 'not json'")
+    result = workspace.doit("app=hello", check=False)
+    assert result.returncode == 3
+    assert "Traceback" not in result.stdout + result.stderr, result.stderr
+    assert result.stderr.startswith(f"ERROR: The doit state database {database} cannot be used"), \
+        result.stderr
+    assert f"  fix: remove it (rm -r '{database}')" in result.stderr
+    assert len(result.stderr.splitlines()) == 2, result.stderr
+    database.unlink()  # the fix works: the next run checks every stage, and writes nothing new
+    assert workspace.doit("app=hello").executed == ["spec:web", "dockerfile:web", "manifests:web"]
+    assert workspace.doit("app=hello").executed == []
+
+
+def test_a_folder_where_the_state_database_should_be(workspace: Workspace) -> None:
+    workspace.add_app("hello")
+    database = workspace.home / "apps" / "hello" / "doit.sqlite"
+    database.mkdir(parents=True)
+    result = workspace.doit("app=hello", check=False)
+    assert result.returncode == 3
+    assert "Traceback" not in result.stderr
+    assert "cannot be used (unable to open database file)" in result.stderr
+    assert "fix: remove it" in result.stderr
