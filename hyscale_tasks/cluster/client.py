@@ -78,10 +78,24 @@ def _connect(path: Path) -> Cluster:
     send = api.rest_client.request
 
     def with_deadline(*args: Any, _request_timeout: Any = None, **kwargs: Any) -> Any:
-        return send(*args, _request_timeout=_request_timeout or (10, REQUEST_TIMEOUT), **kwargs)
+        response = send(*args, _request_timeout=_request_timeout or (10, REQUEST_TIMEOUT), **kwargs)
+        _check_kubernetes(response, path, api.configuration.host)
+        return response
 
     api.rest_client.request = with_deadline
     return Cluster(api, current_context(path), path)
+
+
+def _check_kubernetes(response: Any, kubeconfig: Path, server: str) -> None:
+    """An API server answers JSON (or a log's text), never a web page: a kubeconfig that points
+    at a web server would otherwise end in a traceback deep inside the client."""
+    content_type = str(response.headers.get("Content-Type") or "")
+    if content_type.lower().startswith("text/html"):
+        raise ClusterError(
+            f"{server} is not a Kubernetes API server: it answered with a web page "
+            f"(HTTP {response.status}, {content_type.split(';')[0]}).\n"
+            f"  fix: point the current context of {kubeconfig} at your cluster's API server "
+            "('kubectl cluster-info' shows it), or set KUBECONFIG to the right file.")
 
 
 @contextmanager
