@@ -1,7 +1,9 @@
 """Login check, tag and ``docker push``, streamed to logs/push.log (HyScale §5.1 steps 4, 7, 8).
 
 The login is checked against the registry before anything is tagged or pushed, so a wrong or
-missing login fails the stage with nothing half-done and names the fix.
+missing login fails the stage with nothing half-done and names the fix. A registry that is down
+(5xx, no answer) is reported as down, with its name, wherever it shows: our own ``/v2/`` ping
+before the login, the engine's login, or the push stream.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import docker
 from hyscale_tasks.image.client import DockerError, docker_errors
 from hyscale_tasks.image.credentials import RegistryCredentials
 from hyscale_tasks.image.names import ImageName
-from hyscale_tasks.image.registry import is_loopback
+from hyscale_tasks.image.registry import RegistryUnavailableError, is_loopback
 from hyscale_tasks.image.streams import StreamLog, follow
 
 
@@ -30,6 +32,9 @@ def check_login(client: docker.DockerClient, credentials: RegistryCredentials) -
         client.login(credentials.username, credentials.password, registry=address, reauth=True)
     except docker.errors.APIError as exc:
         said = str(exc.explanation or exc)
+        if _UNAVAILABLE.search(said):
+            raise RegistryUnavailableError(registry, f"answered the Docker engine's login check: {said}") \
+                from None
         if _UNREACHABLE.search(said):
             raise DockerError(f"Cannot reach registry {registry}: {said}\n  fix: check that the "
                               "registry is up and its address in image.registry is right.") from None
@@ -40,6 +45,10 @@ def check_login(client: docker.DockerClient, credentials: RegistryCredentials) -
             raise
 
 
+# What dockerd says when the registry answers 5xx or 429, or not at all, in time.
+_UNAVAILABLE = re.compile(r"status:? 5\d\d|status:? 429|\b5\d\d (Service Unavailable|Bad Gateway|"
+                          r"Gateway Time-?out|Internal Server Error)|Client\.Timeout|"
+                          r"deadline exceeded|timeout awaiting", re.IGNORECASE)
 _UNREACHABLE = re.compile(r"connection refused|no such host|i/o timeout|no route to host|"
                           r"connection reset|server misbehaving|dial tcp", re.IGNORECASE)
 
@@ -54,7 +63,14 @@ def push(client: docker.DockerClient, image_id: str, target: ImageName,
         events = client.api.push(repository, tag=target.tag, stream=True, decode=True,
                                  auth_config={"username": credentials.username,
                                               "password": credentials.password})
-        aux = follow(events, log, f"push image {target.reference}")
+        try:
+            aux = follow(events, log, f"push image {target.reference}")
+        except DockerError as exc:
+            if _UNAVAILABLE.search(str(exc).split("\n", 1)[0]):  # the error, not the log tail
+                raise DockerError(f"Registry {target.registry} is unavailable: {exc}\n  fix: wait "
+                                  "until the registry is back, then run the same command again; "
+                                  "finished stages are not repeated.") from None
+            raise
     digest = next((str(item["Digest"]) for item in reversed(aux) if "Digest" in item), None)
     if not digest:
         raise DockerError(f"Failed to push image {target.reference}: the registry reported no "

@@ -4,12 +4,18 @@ One ``HEAD /v2/<repository>/manifests/<tag>`` (plus a token request where the re
 bearer tokens) tells whether the registry still maps the tag to the digest we pushed. The
 manifest Accept headers matter: without them a registry answers with a schema-1 manifest whose
 digest is a different one (test-infra §3). No Docker engine is involved.
+
+A registry that is down for a while (5xx, no answer in ``HYS_REGISTRY_TIMEOUT`` seconds, refused
+connections) raises :class:`RegistryUnavailableError`, apart from a refused login: a deploy whose
+image was pushed already goes on without it, and a push says the registry is down instead of
+blaming the login (which is all the Docker engine's login check would say).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import re
 import urllib.error
 import urllib.parse
@@ -25,12 +31,65 @@ MANIFEST_TYPES = ", ".join([
     "application/vnd.oci.image.manifest.v1+json",
     "application/vnd.oci.image.index.v1+json",
 ])
-TIMEOUT = 10
+TIMEOUT = 10.0  # seconds, unless HYS_REGISTRY_TIMEOUT says otherwise
 _DOCKER_HUB = {"docker.io", "index.docker.io", "registry.hub.docker.com", "registry-1.docker.io"}
 
 
 class RegistryError(HyscaleError):
     """The registry could not be asked (down, refused the login, answered nonsense)."""
+
+
+class RegistryUnavailableError(RegistryError):
+    """The registry is down or overloaded for now: 5xx, 429, no answer, refused connections."""
+
+    def __init__(self, registry: str, what: str) -> None:
+        self.registry = registry
+        self.what = what  # "answered HTTP 503 Service Unavailable", "did not answer within 10 s"
+        super().__init__(f"Registry {registry} is unavailable: it {what}.\n  fix: wait until the "
+                         "registry is back (or check image.registry in the spec), then run the "
+                         "same command again; finished stages are not repeated.")
+
+
+def timeout() -> float:
+    try:
+        return float(os.environ.get("HYS_REGISTRY_TIMEOUT") or TIMEOUT)
+    except ValueError:
+        return TIMEOUT
+
+
+def _unavailable(registry: str, exc: BaseException) -> RegistryUnavailableError | None:
+    """The :class:`RegistryUnavailableError` that ``exc`` (from urllib) means, if it means one."""
+    if isinstance(exc, urllib.error.HTTPError):
+        if exc.code >= 500 or exc.code == 429:
+            return RegistryUnavailableError(registry, f"answered HTTP {exc.code} {exc.reason}".strip())
+        return None
+    reason = getattr(exc, "reason", exc)
+    if isinstance(reason, TimeoutError) or "timed out" in str(reason):
+        return RegistryUnavailableError(registry, f"did not answer within {timeout():g} s")
+    if isinstance(reason, (ConnectionError, OSError)):
+        return RegistryUnavailableError(registry, f"could not be reached ({_reason(reason)})")
+    return None
+
+
+def _reason(reason: object) -> str:
+    text = str(getattr(reason, "strerror", None) or reason)
+    return text[0].lower() + text[1:] if text else type(reason).__name__
+
+
+def ping(image: ImageName) -> None:
+    """Raise :class:`RegistryUnavailableError` unless the registry answers ``GET /v2/`` (any answer
+    but 5xx: 401 is how a registry with a login says hello)."""
+    request = urllib.request.Request(f"{base_url(image)}/v2/")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout()):
+            return
+    except urllib.error.HTTPError as exc:
+        down = _unavailable(image.registry, exc)
+        if down is not None:
+            raise down from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise _unavailable(image.registry, exc) or RegistryError(
+            f"Cannot reach registry {image.registry} ({exc}).") from None
 
 
 def base_url(image: ImageName) -> str:
@@ -70,16 +129,18 @@ def served_digest(image: ImageName, credentials: RegistryCredentials | None) -> 
                 if again.code == 404:
                     return None
                 exc = again
-        raise RegistryError(_refusal(image, exc.code)) from None
+        raise _unavailable(image.registry, exc) or RegistryError(_refusal(image, exc.code)) \
+            from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise RegistryError(f"Cannot reach registry {image.registry} ({reason}).\n"
-                            "  fix: check that the registry is up and its address is right.") from None
+        raise _unavailable(image.registry, exc) or RegistryError(
+            f"Cannot reach registry {image.registry} ({reason}).\n"
+            "  fix: check that the registry is up and its address is right.") from None
 
 
 def _head(url: str, headers: dict[str, str]) -> str | None:
     request = urllib.request.Request(url, method="HEAD", headers=headers)
-    with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+    with urllib.request.urlopen(request, timeout=timeout()) as response:
         digest = response.headers.get("Docker-Content-Digest")
     return str(digest) if digest else None
 
@@ -92,11 +153,15 @@ def _token(challenge: str, credentials: RegistryCredentials | None, image: Image
     if credentials is not None:
         request.add_header("Authorization", "Basic " + credentials.auth)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+        with urllib.request.urlopen(request, timeout=timeout()) as response:
             body = json.loads(response.read())
     except urllib.error.HTTPError as exc:
-        raise RegistryError(_refusal(image, exc.code)) from None
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise _unavailable(image.registry, exc) or RegistryError(_refusal(image, exc.code)) \
+            from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise _unavailable(image.registry, exc) or RegistryError(
+            f"Cannot get a token from registry {image.registry}: {exc}") from None
+    except ValueError as exc:
         raise RegistryError(f"Cannot get a token from registry {image.registry}: {exc}") from None
     return str(body.get("token") or body.get("access_token") or "")
 

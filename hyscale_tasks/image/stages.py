@@ -16,6 +16,7 @@ from hyscale_tasks.errors import HyscaleError
 from hyscale_tasks.files import read_json, write_json_if_changed
 from hyscale_tasks.image import build as builder
 from hyscale_tasks.image import push as pusher
+from hyscale_tasks.image import registry
 from hyscale_tasks.image.cleanup import clean_up
 from hyscale_tasks.image.client import connect
 from hyscale_tasks.image.context import context_digest
@@ -81,6 +82,9 @@ def run_push(build_record: Path, record: Path, log_path: Path, verbose: bool) ->
     credentials = find_credentials(target.host if target.host != DOCKER_HUB else None)
     if credentials is None:
         raise pusher.missing_login(target.host)
+    # Asked first, with our own deadline: a registry that is down says so, in seconds, where
+    # the engine's login check would call it a login failure after its own, longer timeout.
+    registry.ping(target)
     client = connect()
     pusher.check_login(client, credentials)
     with StreamLog(log_path, verbose) as log:

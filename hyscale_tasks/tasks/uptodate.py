@@ -8,6 +8,7 @@ an exception in a probe aborts the whole doit run.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -36,17 +37,27 @@ def _record(path: Path) -> dict[str, Any] | None:
 
 
 def registry_serves(push: dict[str, Any]) -> bool:
-    """One registry read (shared by the probes of one run): is the pushed digest still there?"""
+    """One registry read (shared by the probes of one run): is the pushed digest still there?
+
+    A registry that is down for now (5xx, no answer) cannot say, and a push could not happen
+    anyway: the image it served last time is taken as still there, with a warning, so a deploy
+    that has nothing to push goes on without it (the cluster pulls from it later, and the
+    rollout wait says so if it cannot)."""
     key = (push.get("registry"), push.get("repository"), push.get("tag"), push.get("digest"))
     if key not in _REGISTRY_ANSWERS:
         from hyscale_tasks.image.credentials import find_credentials
         from hyscale_tasks.image.names import ImageName
-        from hyscale_tasks.image.registry import served_digest
+        from hyscale_tasks.image.registry import RegistryUnavailableError, served_digest
 
         try:
             image = ImageName(str(push["registry"]), str(push["repository"]), str(push["tag"]))
             registry = image.host if image.host != "docker.io" else None
             _REGISTRY_ANSWERS[key] = served_digest(image, find_credentials(registry)) == push["digest"]
+        except RegistryUnavailableError as down:
+            print(f"[WARN]  Registry {down.registry} is unavailable (it {down.what}): taking "
+                  f"{image.reference}@{push['digest']} as still pushed; nothing is pushed now.",
+                  file=sys.stderr, flush=True)
+            _REGISTRY_ANSWERS[key] = True
         except Exception:  # a probe must never raise; "not sure" means run the stage
             _REGISTRY_ANSWERS[key] = False
     return _REGISTRY_ANSWERS[key]

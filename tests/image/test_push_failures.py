@@ -111,3 +111,76 @@ def test_registry_refusal_inside_the_push_stream_fails_the_push(
     registry_relay.answer(None)
     assert app.run("push:web").executed == ["push:web"]
     assert registry.served_digest(app.repository("web"), "1.0") == app.push_record("web")["digest"]
+
+
+UNAVAILABLE = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+               b"Content-Length: 12\r\nConnection: close\r\n\r\nmaintenance\n")
+REGISTRY_TIMEOUT = "2"  # seconds: HYS_REGISTRY_TIMEOUT for the tests with a registry that hangs
+
+
+def _everything(method: str, path: str) -> bool:
+    return True
+
+
+def _make_unavailable(relay: Relay, how: str) -> None:
+    if how == "503":
+        relay.answer(_everything, UNAVAILABLE)
+    else:
+        relay.hold(_everything)  # the requests reach the relay and are never answered
+
+
+def _make_available(relay: Relay) -> None:
+    relay.answer(None)
+    relay.release()
+
+
+def _unavailable_said(how: str) -> str:
+    return "answered HTTP 503 Service Unavailable" if how == "503" else \
+        f"did not answer within {REGISTRY_TIMEOUT} s"
+
+
+@pytest.mark.parametrize("how", ["503", "no-answer"])
+def test_a_registry_that_is_down_is_said_to_be_down_not_blamed_on_the_login(
+        new_app: NewApp, registry: Registry, registry_relay: Relay, how: str) -> None:
+    app = new_app(f"down-{how}", registry_host=registry_relay.host)
+    app.extra_env["HYS_REGISTRY_TIMEOUT"] = REGISTRY_TIMEOUT
+    app.generated("web", f"registry down {app.name}")
+    _make_unavailable(registry_relay, how)
+    result = app.run("push:web", check=False)
+    _make_available(registry_relay)
+    assert_failed_cleanly(result, app, registry_relay.host)
+    assert f"[ERROR]  Registry {registry_relay.host} is unavailable: it {_unavailable_said(how)}." \
+        in result.stderr, result.stderr
+    assert "fix: wait until the registry is back" in result.stderr
+    assert "docker login" not in result.stderr and "authenticate" not in result.stderr
+    assert registry.tags(app.repository("web")) == []
+    fixed = app.run("push:web")  # back up: the push goes through, the build is not repeated
+    assert fixed.executed == ["push:web"]
+    assert registry.served_digest(app.repository("web"), "1.0") == app.push_record("web")["digest"]
+
+
+@pytest.mark.parametrize("how", ["503", "no-answer"])
+def test_nothing_to_push_needs_no_registry(new_app: NewApp, registry_relay: Relay,
+                                           docker_relay: Relay, how: str) -> None:
+    """Pushed already, then the registry goes down: the run that has nothing to push goes on,
+    with the pinned digest it had, says the registry could not be asked, and asks the Docker
+    engine nothing (no login check, no push)."""
+    app = new_app(f"nopush-{how}", registry_host=registry_relay.host)
+    app.extra_env["HYS_REGISTRY_TIMEOUT"] = REGISTRY_TIMEOUT
+    app.generated("web", f"nothing to push {app.name}")
+    app.run("push:web", "manifests:web")
+    pinned = app.deployed_image("web")
+    _make_unavailable(registry_relay, how)
+    app.extra_env["DOCKER_HOST"] = docker_relay.url
+    docker_relay.reset()
+    result = app.run("push:web", "manifests:web", check=False)
+    _make_available(registry_relay)
+    assert result.returncode == 0, result
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.executed == []
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("[WARN]")]
+    assert warnings == [f"[WARN]  Registry {registry_relay.host} is unavailable (it "
+                        f"{_unavailable_said(how)}): taking {pinned} as still pushed; nothing is "
+                        "pushed now."], result.stderr
+    assert app.deployed_image("web") == pinned
+    assert docker_relay.snapshot() == (0, [])
