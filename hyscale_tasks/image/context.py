@@ -4,6 +4,10 @@ A build context is a directory, and doit cannot depend on a directory (doit-note
 build stage depends on this digest instead. Which files are sent is decided by the docker SDK's
 own ``.dockerignore`` matcher, so the digest covers exactly what the daemon would see. Hashes
 are cached by (size, mtime, ctime): a no-op check reads no file content.
+
+A file docker could not send either (unreadable, a folder it cannot list) fails the digest with
+one message that names it; a symbolic link is sent as a link, so a dangling or looping one is
+left out of the digest (its target is not content docker sends).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from pathlib import Path
 
 from docker.utils.build import exclude_paths
 
+from hyscale_tasks.errors import HyscaleError
 from hyscale_tasks.files import sha256_file, write_json_if_changed
 
 
@@ -40,17 +45,31 @@ def context_digest(context: Path, dockerfile: Path, cache_file: Path) -> str:
     cache = _load_cache(cache_file)
     fresh: dict[str, list[object]] = {}
     digest = hashlib.sha256()
-    for relative in context_files(context, dockerfile):
-        path = context / relative
-        stat = path.lstat()
-        key = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]
-        cached = cache.get(relative)
-        content = str(cached[3]) if cached and cached[:3] == key else sha256_file(path)
-        fresh[relative] = [*key, content]
-        digest.update(f"{relative}\0{stat.st_mode & 0o777:o}\0{content}\n".encode())
-    digest.update(b"Dockerfile\0" + sha256_file(dockerfile).encode())
+    try:
+        for relative in context_files(context, dockerfile):
+            path = context / relative
+            stat = path.lstat()
+            key = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]
+            cached = cache.get(relative)
+            content = str(cached[3]) if cached and cached[:3] == key else sha256_file(path)
+            fresh[relative] = [*key, content]
+            digest.update(f"{relative}\0{stat.st_mode & 0o777:o}\0{content}\n".encode())
+        digest.update(b"Dockerfile\0" + sha256_file(dockerfile).encode())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise unreadable(context, exc) from None
     write_json_if_changed(cache_file, fresh)
     return digest.hexdigest()
+
+
+def unreadable(context: Path, exc: OSError | UnicodeDecodeError) -> HyscaleError:
+    if isinstance(exc, UnicodeDecodeError):  # only .dockerignore is read as text
+        what, why = context / ".dockerignore", "it is not UTF-8 text"
+    else:
+        what, why = Path(exc.filename or context), (exc.strerror or str(exc)).lower()
+    return HyscaleError(
+        f"Cannot read {what} in the build context {context}: {why}.\n  fix: make it readable "
+        f"(or fix the link), or keep it out of the image by listing it in {context}/.dockerignore; "
+        "then run the same command again.")
 
 
 def _load_cache(cache_file: Path) -> dict[str, list[object]]:
