@@ -214,7 +214,9 @@ def parse_prop(key: str, value: Any, files: dict[str, str]) -> Prop:
 
 def file_prop_argument(value: Any) -> str | None:
     """The path inside ``file(...)``, or None when the prop is not a file prop."""
-    match = _TYPED_PROP.fullmatch(_text(value).strip())
+    if not isinstance(value, str):  # a number or a boolean; a list or mapping fails the schema
+        return None
+    match = _TYPED_PROP.fullmatch(value.strip())
     if match is None or match.group(1).lower() != "file":
         return None
     return match.group(2).strip()

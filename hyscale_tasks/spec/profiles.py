@@ -16,8 +16,9 @@ from hyscale_tasks.errors import HyscaleError
 def profile_candidates(spec_dir: Path, profile: str, service: str) -> list[Path]:
     """Every existing ``<profile>-<service>.hprof`` in ``spec_dir`` and ``spec_dir/profiles``."""
     name = f"{profile}-{service}.hprof"
+    # A symbolic link counts even when broken or a loop: loading it then says what is wrong.
     return [folder / name for folder in (spec_dir, spec_dir / "profiles")
-            if (folder / name).is_file()]
+            if (folder / name).is_file() or (folder / name).is_symlink()]
 
 
 def find_profile(spec_dir: Path, profile: str, service: str) -> Path:

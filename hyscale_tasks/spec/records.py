@@ -17,17 +17,29 @@ import yaml
 
 from hyscale_tasks.errors import SpecError
 from hyscale_tasks.files import write_json_if_changed
-from hyscale_tasks.spec import rules
+from hyscale_tasks.spec import limits, rules
 from hyscale_tasks.spec.effective import EffectiveSpec, load_effective
 from hyscale_tasks.spec.model import service_from_record
+from hyscale_tasks.spec.reading import (
+    IS_A_DIRECTORY,
+    NOT_FOUND,
+    human_size,
+    os_problem,
+    problem,
+    read_bounded,
+)
 from hyscale_tasks.spec.references import (
+    OUTSIDE_OPT_IN,
     Reference,
+    app_root,
     build_files,
+    is_outside,
+    outside_allowed,
     prop_files,
     snippet_files,
     user_dockerfile,
 )
-from hyscale_tasks.spec.yamlfile import yaml_error_text
+from hyscale_tasks.spec.yamlfile import MAX_YAML_BYTES, load_documents, yaml_error_text
 
 
 @dataclass(frozen=True)
@@ -47,6 +59,7 @@ def make_records(spec_path: Path, profile_path: Path | None, app: str) -> SpecRe
     user_build = user_dockerfile(effective.data, base)
     if user_build is not None:
         context, dockerfile = user_build
+        _require_inside(effective, context, "build context")
         if not context.path.is_dir():
             raise effective.fail(context.field, f"build context {context.argument} is not a folder "
                                  f"(looked for {context.path})",
@@ -55,7 +68,8 @@ def make_records(spec_path: Path, profile_path: Path | None, app: str) -> SpecRe
                       relative_to=f"the build context {context.path}")
     files = {ref.argument: _read_base64(effective, ref) for ref in prop_files(effective.data, base)}
     snippets = [_read_snippet(effective, ref) for ref in snippet_files(effective.data, base)]
-    service_from_record(effective.data, files)  # proves the typed view builds before we record
+    service = service_from_record(effective.data, files)  # the typed view builds: record it
+    limits.check_all(effective, service)
     build = {
         "app": app,
         "service": effective.name,
@@ -87,24 +101,58 @@ def _where(effective: EffectiveSpec, ref: Reference) -> str:
     return str(effective.locate(ref.field))
 
 
+def _require_inside(effective: EffectiveSpec, ref: Reference, what: str) -> None:
+    if outside_allowed() or not is_outside(ref, effective.base_dir):
+        return
+    root = app_root(effective.base_dir)
+    raise effective.fail(ref.field, f"{what} {ref.argument} is outside the app folder {root} "
+                         f"(it is {ref.path}, symbolic links followed)",
+                         f"Move the file into {root} and name it relative to the spec; or, only "
+                         f"for a spec you trust, set {OUTSIDE_OPT_IN}=1 (see the README).")
+
+
 def _require_file(effective: EffectiveSpec, ref: Reference, what: str,
                   relative_to: str | None = None) -> None:
-    if not ref.path.is_file():
-        state = "is a directory" if ref.path.is_dir() else "not found"
-        raise effective.fail(ref.field, f"{what} {ref.argument} {state} (looked for {ref.path})",
-                             "Give the path of an existing file, relative to "
-                             f"{relative_to or effective.base_dir}.")
+    _require_inside(effective, ref, what)
+    found = problem(ref.path)
+    if found is not None:
+        raise _fail_on(effective, ref, what, found, relative_to)
+
+
+def _fail_on(effective: EffectiveSpec, ref: Reference, what: str, found: tuple[str, str],
+             relative_to: str | None = None) -> SpecError:
+    state, fix = found
+    if state in (NOT_FOUND, IS_A_DIRECTORY):
+        fix = f"Give the path of an existing file, relative to {relative_to or effective.base_dir}."
+    return effective.fail(ref.field, f"{what} {ref.argument} {state} (looked for {ref.path})", fix)
+
+
+def _read(effective: EffectiveSpec, ref: Reference, what: str, limit: int) -> tuple[bytes, int]:
+    try:
+        return read_bounded(ref.path, limit)
+    except OSError as exc:
+        raise _fail_on(effective, ref, what, os_problem(exc, ref.path)) from None
 
 
 def _read_base64(effective: EffectiveSpec, ref: Reference) -> str:
-    _require_file(effective, ref, "file() prop")
-    return base64.b64encode(ref.path.read_bytes()).decode("ascii")
+    what = "file() prop"
+    _require_file(effective, ref, what)
+    # Checked before reading: a 50 MB file is refused without being read into memory.
+    limits.check_file_prop_size(effective, ref.field, ref.argument, ref.path.stat().st_size)
+    data, size = _read(effective, ref, what, limits.MAX_DATA_BYTES)
+    limits.check_file_prop_size(effective, ref.field, ref.argument, size)  # it grew meanwhile
+    return base64.b64encode(data).decode("ascii")
 
 
 def _read_snippet(effective: EffectiveSpec, ref: Reference) -> dict[str, Any]:
     _require_file(effective, ref, "k8s snippet")
+    raw, size = _read(effective, ref, "k8s snippet", MAX_YAML_BYTES)
+    if size > MAX_YAML_BYTES:
+        raise effective.fail(ref.field, f"k8s snippet {ref.argument} is {human_size(size)}, more "
+                             f"than the {human_size(MAX_YAML_BYTES)} a snippet may have",
+                             "A snippet patches a few fields: keep it small.")
     try:
-        docs = [doc for doc in yaml.safe_load_all(ref.path.read_text(encoding="utf-8"))
+        docs = [doc for doc in load_documents(raw.decode("utf-8"), yaml.SafeLoader)
                 if doc is not None]
     except yaml.YAMLError as exc:
         raise effective.fail(ref.field, f"Failed to read K8s Snippets from file {ref.argument}, "

@@ -2,16 +2,24 @@
 
 Used twice: at task-load time, on the raw YAML, to give each stage its ``file_dep`` (so this
 module must stay cheap and must never raise), and by the ``spec`` stage, which reads them.
+
+Every referenced file must be inside the app folder (the spec's folder), symbolic links
+followed, as kustomize requires by default and Docker does for a build context: specs come
+from pull requests and CI renders them, and a ``file(../../etc/passwd)`` prop would put the
+file into a ConfigMap, an artifact into the image. :data:`OUTSIDE_OPT_IN` lifts the rule.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from hyscale_tasks.spec.model import file_prop_argument
 from hyscale_tasks.spec.yamlfile import JsonPath
+
+OUTSIDE_OPT_IN = "HYSCALE_ALLOW_OUTSIDE_FILES"
 
 
 @dataclass(frozen=True)
@@ -22,7 +30,22 @@ class Reference:
 
 
 def _resolve(base_dir: Path, argument: str) -> Path:
-    return (base_dir / argument.replace("\\", "/")).resolve()
+    # realpath, not Path.resolve: that raises on a symbolic link loop, and this must not raise.
+    return Path(os.path.realpath(base_dir / argument.replace("\\", "/")))
+
+
+def outside_allowed() -> bool:
+    """The documented opt-in: ``HYSCALE_ALLOW_OUTSIDE_FILES=1`` for specs you trust."""
+    return os.environ.get(OUTSIDE_OPT_IN, "").strip().lower() in ("1", "true", "yes")
+
+
+def app_root(base_dir: Path) -> Path:
+    return Path(os.path.realpath(base_dir))
+
+
+def is_outside(ref: Reference, base_dir: Path) -> bool:
+    """True when ``ref`` (symbolic links followed) is not in or below the app folder."""
+    return not ref.path.is_relative_to(app_root(base_dir))
 
 
 def _mapping(value: Any) -> dict[Any, Any]:

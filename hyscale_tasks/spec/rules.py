@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hyscale_tasks.errors import SpecError
+from hyscale_tasks.manifests import quantity  # a leaf module: parsing only, no manifest code
 from hyscale_tasks.spec.effective import EffectiveSpec
 from hyscale_tasks.spec.model import Port, parse_port
 from hyscale_tasks.spec.yamlfile import JsonPath, YamlDocument
@@ -21,6 +22,7 @@ Fail = Callable[[JsonPath | list[str | int], str, str], SpecError]
 def check_all(spec: EffectiveSpec) -> None:
     check_unique_names(spec)
     check_replicas(spec)
+    check_ranges(spec)
     check_ports(spec)
     check_network_policies(spec)
     check_load_balancer(spec)
@@ -75,6 +77,20 @@ def check_replicas(spec: EffectiveSpec) -> None:
             where: list[str | int] = ["replicas", key] if key else ["replicas"]
             raise spec.fail(where, f"{value} replicas is more than Kubernetes accepts ({INT32_MAX})",
                             "Ask for a realistic number of replicas, e.g. replicas: 3.")
+
+
+def check_ranges(spec: EffectiveSpec) -> None:
+    """``memory: 2Gi-1Gi`` would ask for a request above the limit, which Kubernetes refuses."""
+    for field in ("memory", "cpu"):
+        value = spec.data.get(field)
+        if not isinstance(value, str) or "-" not in value:
+            continue
+        low_text, high_text = (part.strip() for part in value.split("-", 1))
+        low, high = quantity.parse(low_text), quantity.parse(high_text)
+        if low is not None and high is not None and low > high:
+            raise spec.fail([field], f"range {value} is inverted: the minimum (request) {low_text} "
+                            f"is more than the maximum (limit) {high_text}",
+                            f"Write the smaller value first, e.g. {field}: {high_text}-{low_text}.")
 
 
 def check_ports(spec: EffectiveSpec) -> None:

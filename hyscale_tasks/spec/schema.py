@@ -2,11 +2,17 @@
 
 The schemas carry an ``x-fix`` next to each rule: one sentence telling the user how to write
 the value. The error names the most relevant violation, where it is, and that fix.
+
+Every mapping refuses fields it does not know, as ``kubectl --validate=strict`` does: a
+misspelled ``replica: 3`` is an error that names the field and, when one is close, the field
+meant. Values under ``secrets`` are never quoted in a message, whatever is wrong with them.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
+import re
 from collections.abc import Callable
 from functools import cache
 from importlib import resources
@@ -46,10 +52,37 @@ def validate(data: dict[str, Any], locate: Locate, schema_file: str, what: str) 
         return
     error = best_match(errors)
     path: JsonPath = tuple(error.absolute_path)
+    if error.validator == "additionalProperties" and error.validator_value is False:
+        name, cause, fix = _unknown_field(error)
+        raise SpecError(locate((*path, name)), f"{what} validation failed: {cause}", fix)
     if error.validator == "required":
         path = (*path, _missing(error)[0])
     location = locate(path)
-    raise SpecError(location, f"{what} validation failed: {_cause(error)}", _fix(error, schema_file))
+    raise SpecError(location, f"{what} validation failed: {_cause(error, _is_secret(path))}",
+                    _fix(error, schema_file))
+
+
+def _is_secret(path: JsonPath) -> bool:
+    """Whether ``path`` is a service's or a sidecar's ``secrets`` or anything below it."""
+    return path[:1] == ("secrets",) or (path[:1] == ("agents",) and path[2:3] == ("secrets",))
+
+
+def _unknown_field(error: ValidationError) -> tuple[str, str, str]:
+    """The first unknown field of the mapping, the cause and the fix (with the closest name)."""
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    known = [str(name) for name in schema.get("properties", {})]
+    patterns = list(schema.get("patternProperties", {}))
+    instance = error.instance if isinstance(error.instance, dict) else {}
+    name = next(str(key) for key in instance
+                if key not in known and not any(re.search(p, str(key)) for p in patterns))
+    by_case = [field for field in known if field.lower() == name.lower()]
+    close = by_case or difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    if close:
+        return name, f"unknown field '{name}' (did you mean '{close[0]}'?)", \
+            f"Rename '{name}' to '{close[0]}'."
+    extension = " or start its name with 'x-' to keep it as an ignored extension" if patterns else ""
+    return name, f"unknown field '{name}'", \
+        f"Remove '{name}'{extension}; the fields known here are: {', '.join(known)}."
 
 
 def _missing(error: ValidationError) -> list[str]:
@@ -58,7 +91,10 @@ def _missing(error: ValidationError) -> list[str]:
     return [str(name) for name in required if name not in present] or ["?"]
 
 
-def _describe(value: Any) -> str:
+def _describe(value: Any, secret: bool = False) -> str:
+    if secret:  # a mistyped secret is still a secret: say what it is, never what it holds
+        kind = _TYPE_NAMES.get(_json_type(value), "a value")
+        return f"a secret value ({kind}, not shown)"
     if value is None:
         return "an empty value"
     if value == "":
@@ -67,7 +103,15 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _cause(error: ValidationError) -> str:
+def _json_type(value: Any) -> str:
+    for name, kind in (("boolean", bool), ("integer", int), ("number", float), ("string", str),
+                       ("array", list), ("object", dict)):
+        if isinstance(value, kind):
+            return name
+    return "null"
+
+
+def _cause(error: ValidationError, secret: bool = False) -> str:
     if error.validator == "required":
         return f"'{_missing(error)[0]}' is required here"
     if error.validator == "not" and error.validator_value == {"required": ["dockerfile", "buildSpec"]}:
@@ -76,7 +120,9 @@ def _cause(error: ValidationError) -> str:
         expected = error.validator_value if isinstance(error.validator_value, list) \
             else [error.validator_value]
         wanted = " or ".join(_TYPE_NAMES.get(str(name), str(name)) for name in expected)
-        return f"{_describe(error.instance)} is given where {wanted} is expected"
+        return f"{_describe(error.instance, secret)} is given where {wanted} is expected"
+    if secret:  # the rules below would quote the value
+        return f"{_describe(error.instance, secret)} is not in the expected form"
     if error.validator == "pattern":
         return f"{_describe(error.instance)} is not in the expected form"
     if error.validator == "enum":
@@ -84,6 +130,9 @@ def _cause(error: ValidationError) -> str:
         return f"{_describe(error.instance)} is not one of {options}"
     if error.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         return f"{_describe(error.instance)} is out of range ({error.message})"
+    if error.validator == "maxLength" and isinstance(error.instance, str):
+        return (f"{_describe(error.instance)} is {len(error.instance)} characters, more than the "
+                f"{error.validator_value} allowed")
     return str(error.message)
 
 

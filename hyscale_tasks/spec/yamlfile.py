@@ -1,4 +1,12 @@
-"""Safe YAML loading that remembers the line of every field, so errors can point at it."""
+"""Safe YAML loading that remembers the line of every field, so errors can point at it.
+
+Loading is bounded: specs come from pull requests and CI runs them, so a file over
+:data:`MAX_YAML_BYTES`, a document whose aliases expand past :data:`MAX_VALUES` values (a
+"billion laughs" bomb of a few hundred bytes), one nested deeper than :data:`MAX_DEPTH`, or an
+alias inside its own anchor is refused from the composed node graph, before anything walks
+the expanded tree (our line index, the schema validator, the JSON records would each take
+exponential time and memory on it).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,15 @@ from typing import Any
 import yaml
 
 from hyscale_tasks.errors import SpecError, SpecLocation, field_path
+from hyscale_tasks.spec.reading import (
+    IS_A_DIRECTORY,
+    NOT_FOUND,
+    MiB,
+    human_size,
+    os_problem,
+    problem,
+    read_bounded,
+)
 
 try:  # libyaml is several times faster; PyYAML's wheels ship it, a source build may not.
     _Loader: Any = yaml.CSafeLoader
@@ -16,6 +33,22 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Loader = yaml.SafeLoader
 
 JsonPath = tuple[str | int, ...]
+
+# A spec or profile holds a few KiB; its props end in a ConfigMap that Kubernetes caps at 1 MiB.
+MAX_YAML_BYTES = MiB
+# Values (scalars, lists, mappings, keys) once aliases are expanded: a large real spec has a
+# few thousand. Bounds what every later walk of the data costs.
+MAX_VALUES = 100_000
+MAX_DEPTH = 100
+
+
+class YamlBoundsError(yaml.MarkedYAMLError):
+    """Well-formed YAML that is too big, too deep or recursive to be a spec; carries its fix."""
+
+    def __init__(self, node: yaml.Node, where: JsonPath, problem: str, fix: str) -> None:
+        super().__init__(problem=problem, problem_mark=node.start_mark)
+        self.where = where
+        self.fix = fix
 
 
 @dataclass(frozen=True)
@@ -36,19 +69,139 @@ class YamlDocument:
 
 def load_mapping(path: Path, what: str) -> YamlDocument:
     """Load ``path`` as a YAML mapping; ``what`` names the kind of file in error messages."""
+    raw = _read(path, what)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError(SpecLocation(path, 0, ""), f"{what} file not found",
-                        "Check the file name and the folder it is in.") from None
-    except IsADirectoryError:
-        raise SpecError(SpecLocation(path, 0, ""), f"{what} path is a directory, not a file",
-                        f"Name the {what} file itself, e.g. web.hspec.") from None
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = exc.object[:exc.start].count(b"\n") + 1
         raise SpecError(SpecLocation(path, line, ""), f"{what} file is not UTF-8 text ({exc.reason})",
                         "Save the file as UTF-8.") from None
     return parse_mapping(text, path, what)
+
+
+def _read(path: Path, what: str) -> bytes:
+    found = problem(path)
+    if found is None:
+        try:
+            raw, size = read_bounded(path, MAX_YAML_BYTES)
+        except OSError as exc:
+            found = os_problem(exc, path)
+        else:
+            if size <= MAX_YAML_BYTES:
+                return raw
+            raise SpecError(SpecLocation(path, 0, ""),
+                            f"{what} file is {human_size(size)}, more than the "
+                            f"{human_size(MAX_YAML_BYTES)} a spec or profile may have",
+                            "Keep big content out of the spec: put it in a file the spec names "
+                            "with file(...), or in the image as an artifact.")
+    state, fix = found
+    if state == NOT_FOUND:
+        raise SpecError(SpecLocation(path, 0, ""), f"{what} file not found", fix)
+    if state == IS_A_DIRECTORY:
+        raise SpecError(SpecLocation(path, 0, ""), f"{what} path is a directory, not a file",
+                        f"Name the {what} file itself, e.g. web.hspec.")
+    raise SpecError(SpecLocation(path, 0, ""), f"{what} file {state}", fix)
+
+
+def quick_load(path: Path) -> dict[str, Any]:
+    """The mapping in ``path``, or {} when it cannot be read, parsed, or is out of bounds.
+
+    For task loading (``doit list`` included), which must stay fast and never fail on a bad
+    spec: the ``spec`` stage reports the problem, located, with :func:`load_mapping`.
+    """
+    if problem(path) is not None:
+        return {}
+    try:
+        raw, size = read_bounded(path, MAX_YAML_BYTES)
+        if size > MAX_YAML_BYTES:
+            return {}
+        documents = load_documents(raw.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
+        return {}
+    return documents[0] if len(documents) == 1 and isinstance(documents[0], dict) else {}
+
+
+def load_documents(text: str, loader_class: Any = None) -> list[Any]:
+    """Every document of a YAML stream (a k8s snippet may hold several), bounds checked.
+
+    ``loader_class`` defaults to libyaml's; PyYAML's own SafeLoader words some errors better
+    (where an unclosed bracket was opened) and is fast enough for small files.
+    """
+    loader = (loader_class or _Loader)(text)
+    try:
+        documents = []
+        while loader.check_node():
+            node = loader.get_node()
+            check_bounds(node)
+            documents.append(loader.construct_document(node))
+        return documents
+    except RecursionError:  # the pure-Python parser, on nesting libyaml refuses at 1000 levels
+        raise yaml.YAMLError(f"values nested more than {MAX_DEPTH} levels deep") from None
+    finally:
+        loader.dispose()
+
+
+def check_bounds(root: yaml.Node) -> None:
+    """Raise :class:`YamlBoundsError` when ``root``, aliases expanded, has more than
+    :data:`MAX_VALUES` values, nests deeper than :data:`MAX_DEPTH`, or contains itself.
+
+    Works on the node graph, where an alias is a shared node: each node is visited once, so the
+    check costs what the text costs, however far the aliases would expand.
+    """
+    sizes: dict[int, int] = {}
+    depths: dict[int, int] = {}
+    entered: set[int] = set()  # nodes on the current path from the root
+    stack: list[tuple[yaml.Node, JsonPath, bool]] = [(root, (), False)]
+    while stack:
+        node, where, finished = stack.pop()
+        key = id(node)
+        children = _children(node, where)
+        if finished:
+            entered.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for child, _ in children)
+            depths[key] = 1 + max((depths[id(child)] for child, _ in children), default=0)
+            if sizes[key] > MAX_VALUES:
+                raise _too_many(node, where, len(sizes))
+            if depths[key] > MAX_DEPTH:
+                # The deepest node is reported first: name the top field it is under.
+                raise YamlBoundsError(node, where[:1], f"values nested more than {MAX_DEPTH} levels deep",
+                                      "Flatten the structure: a service spec nests a few levels.")
+            continue
+        if key in sizes:
+            continue
+        if key in entered:
+            raise YamlBoundsError(node, where, "a YAML alias refers to the value that contains it "
+                                  "(the value would be infinite)",
+                                  "Remove the *alias that points back into its own &anchor.")
+        entered.add(key)
+        stack.append((node, where, True))
+        # Reversed, so the document is walked in reading order and paths are the first route.
+        stack.extend((child, path, False) for child, path in reversed(children)
+                     if id(child) not in sizes)
+
+
+def _children(node: yaml.Node, where: JsonPath) -> list[tuple[yaml.Node, JsonPath]]:
+    """The nodes right below ``node``, each with its path (a mapping key: the mapping's)."""
+    if isinstance(node, yaml.MappingNode):
+        found: list[tuple[yaml.Node, JsonPath]] = []
+        for key, value in node.value:
+            name = key.value if isinstance(key, yaml.ScalarNode) else "?"
+            found += [(key, where), (value, (*where, name))]
+        return found
+    if isinstance(node, yaml.SequenceNode):
+        return [(item, (*where, index)) for index, item in enumerate(node.value)]
+    return []
+
+
+def _too_many(node: yaml.Node, where: JsonPath, distinct: int) -> YamlBoundsError:
+    if distinct <= MAX_VALUES:  # few values written, many once expanded: aliases repeat them
+        return YamlBoundsError(node, where, f"YAML aliases expand this value to more than {MAX_VALUES} "
+                               "values (an alias bomb?)",
+                               "Write the values out instead of repeating them through "
+                               "*aliases: a service spec needs a few hundred values.")
+    return YamlBoundsError(node, where, f"the document holds more than {MAX_VALUES} values",
+                           "Keep big content out of the spec: put it in a file the spec names "
+                           "with file(...).")
 
 
 def _first_lines(what: str) -> str:
@@ -62,6 +215,8 @@ def parse_mapping(text: str, path: Path, what: str) -> YamlDocument:
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
+        if node is not None:
+            check_bounds(node)
         if node is None:
             raise SpecError(SpecLocation(path, 1, ""), f"{what} file is empty",
                             f"Write the {what} as a YAML mapping, starting with {_first_lines(what)}.")
@@ -70,6 +225,9 @@ def parse_mapping(text: str, path: Path, what: str) -> YamlDocument:
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         raise SpecError(*_yaml_problem(exc, text, path)) from None
+    except RecursionError:  # the pure-Python parser, on nesting libyaml refuses at 1000 levels
+        raise SpecError(SpecLocation(path, 0, ""), f"values nested more than {MAX_DEPTH} levels deep",
+                        "Flatten the structure: a service spec nests a few levels.") from None
     except yaml.YAMLError as exc:
         raise SpecError(SpecLocation(path, 0, ""), f"incorrect YAML format: {exc}",
                         "Fix the YAML syntax.") from None
@@ -112,6 +270,10 @@ def _keep_source_text(node: yaml.Node, here: JsonPath, parent: Any) -> None:
 
 def _yaml_problem(exc: yaml.MarkedYAMLError, text: str, path: Path) -> tuple[SpecLocation, str, str]:
     """Location, cause and fix for a YAML syntax error."""
+    if isinstance(exc, YamlBoundsError):
+        mark = exc.problem_mark
+        return SpecLocation(path, mark.line + 1 if mark else 0, field_path(exc.where)), \
+            str(exc.problem), exc.fix
     problem = exc.problem or exc.context or "invalid YAML"
     mark = exc.problem_mark or exc.context_mark
     if "single document" in (exc.context or ""):

@@ -7,23 +7,18 @@ its ``spec`` task reports the problem with file and line.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from hyscale_tasks.errors import HyscaleError
 from hyscale_tasks.spec import names
 from hyscale_tasks.spec.merge import PROFILE_MERGE_KEYS, PROFILE_REPLACE_FIELDS, strategic_merge
 from hyscale_tasks.spec.profiles import profile_candidates
 from hyscale_tasks.spec.references import build_files, prop_files, snippet_files
+from hyscale_tasks.spec.yamlfile import quick_load
 from hyscale_tasks.tasks.context import named_specs
-
-try:
-    _Loader: Any = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader
 
 
 @dataclass(frozen=True)
@@ -43,11 +38,8 @@ def spec_files(app_dir: Path) -> list[Path]:
 
 
 def _quick_load(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    # Bounded: an alias bomb or a FIFO named *.hspec must not hang task loading.
+    return quick_load(path)
 
 
 def _service_name(data: dict[str, Any], path: Path) -> str:
@@ -97,6 +89,12 @@ def describe(spec_path: Path, profile_path: Path | None) -> ServiceEntry:
     return _entry(_service_name(data, spec_path), spec_path, data, profile_path)
 
 
+def _dependable(path: Path) -> bool:
+    """A file doit can hash: an unreadable one would end its dependency check in a traceback;
+    left out, the ``spec`` stage runs and says what is wrong with it."""
+    return path.is_file() and os.access(path, os.R_OK)
+
+
 def _entry(name: str, spec_path: Path, data: dict[str, Any],
            profile_path: Path | None) -> ServiceEntry:
     merged = _merged(data, _quick_load(profile_path)) if profile_path is not None else dict(data)
@@ -105,6 +103,6 @@ def _entry(name: str, spec_path: Path, data: dict[str, Any],
     inputs = [spec_path, *([profile_path] if profile_path else []), *referenced]
     return ServiceEntry(
         name, spec_path, profile_path,
-        tuple(dict.fromkeys(p for p in inputs if p.is_file())),
-        tuple(dict.fromkeys(ref.path for ref in build_files(merged, base) if ref.path.is_file())),
+        tuple(dict.fromkeys(p for p in inputs if _dependable(p))),
+        tuple(dict.fromkeys(ref.path for ref in build_files(merged, base) if _dependable(ref.path))),
     )

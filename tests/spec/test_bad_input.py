@@ -173,7 +173,8 @@ SCHEMA_CASES = [
          '["red", "green"] is given where text or a number or true or false is expected',
          fix="LOG_LEVEL"),
     case("secrets-a-number", web("secrets: 42  # <--\n"), "secrets",
-         "42 is given where a list or a mapping of fields is expected", fix="DB_PASSWORD"),
+         "a secret value (a whole number, not shown) is given where a list or a mapping of fields "
+         "is expected", fix="DB_PASSWORD"),
     case("dockerfile-and-buildSpec",
          "name: web\nimage:  # <--\n  name: shop/web\n  dockerfile: {}\n"
          "  buildSpec:\n    stackImage: busybox:1.36\n",

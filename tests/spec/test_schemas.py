@@ -104,12 +104,14 @@ def test_every_subschema_has_a_description_and_a_fix(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", [SERVICE, PROFILE])
-def test_patterns_are_anchored_and_nothing_forbids_unknown_fields(name: str) -> None:
+def test_patterns_are_anchored_and_every_mapping_refuses_unknown_fields(name: str) -> None:
+    # Like kubectl --validate=strict: a misspelled field is an error, not silently ignored.
     for where, sub in _subschemas(_load(name), "#"):
         if "pattern" in sub:
             assert sub["pattern"].startswith("^") and sub["pattern"].endswith("$"), where
-        if sub.get("type") == "object" or "properties" in sub:
-            assert sub.get("additionalProperties", True) is not False, where
+        if "properties" in sub:
+            assert sub.get("additionalProperties") is False, where
+    assert list(_load(name)["patternProperties"]) == ["^x-"]  # room for YAML anchors
 
 
 def test_dockerfile_and_buildspec_exclusion_is_the_plain_not_required() -> None:
@@ -124,7 +126,7 @@ def test_dockerfile_and_buildspec_exclusion_is_the_plain_not_required() -> None:
 WEB_SERVICE = """
 hspecVersion: "0.6.5"
 name: hrms-frontend
-type: service                      # unknown fields are accepted, as HyScale does
+x-type: service                    # x- fields are ignored (unknown ones are errors)
 image:
   registry: registry.hub.docker.com
   name: myorg/hrms-frontend
@@ -779,6 +781,10 @@ KNOWN_INVALID: dict[str, tuple[list[str | int], str]] = {
     # stackImage: "" (the INVALID_STACK_IMAGE fixture).
     _DOCKERFILE_GEN + "input/invalid-input/invalid-stack-image.hspec":
         (["image", "buildSpec", "stackImage"], "pattern"),
+    # 'builderSpec', a misspelled buildSpec (the "skip generation" fixtures): an unknown field.
+    _DOCKERFILE_GEN + "input/skip-generation/invalid-spec.hspec": (["image"], "additionalProperties"),
+    _FIXTURES + "service-spec/service-spec-commons/src/test/resources/servicespecs/stackAsImage/"
+    "invalid-spec.hspec": (["image"], "additionalProperties"),
     # image without a name (the image plugin's "no image" fixture).
     _GENERATOR + "plugins/image/no-image.hspec": (["image"], "required"),
 }
