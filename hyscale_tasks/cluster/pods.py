@@ -1,5 +1,6 @@
 """Reading a service's pods: which are current, their aggregated status (HyScale §7.4 step 7),
-what each container's state says, and the events the kubelet and the scheduler left about them."""
+what each container's state says, and the events the kubelet, the scheduler and the controllers
+left about them."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from hyscale_tasks.cluster.client import api_errors
 APP_LABEL = "hyscale.io/app-name"
 SERVICE_LABEL = "hyscale.io/service-name"
 _EPOCH = datetime.min.replace(tzinfo=UTC)
+# What a container waits for while the kubelet sets its pod up.
+BEING_CREATED = ("ContainerCreating", "PodInitializing")
 
 
 def selector(app: str, service: str) -> str:
@@ -88,6 +91,26 @@ def list_pods(core: client.CoreV1Api, namespace: str, app: str, service: str) ->
         return list(core.list_namespaced_pod(namespace, label_selector=selector(app, service)).items)
 
 
+def setting_up(pod: Any) -> bool:
+    """Whether the pod is bound to a node whose kubelet has not started any of its containers
+    yet: it is still making the sandbox, mounting the volumes or pulling the images. Trouble
+    there shows only in the pod's events (a container waiting for a reason of its own, such as
+    ``ImagePullBackOff``, is judged by that reason instead)."""
+    if pod.metadata.deletion_timestamp or not (pod.spec and pod.spec.node_name):
+        return False
+    status = pod.status
+    if status is None or status.phase not in (None, "Pending"):
+        return False
+    statuses = [*(status.init_container_statuses or []), *(status.container_statuses or [])]
+    for found in statuses:
+        state, last = found.state, found.last_state
+        if (state and (state.running or state.terminated)) or (last and last.terminated):
+            return False
+        if state and state.waiting and state.waiting.reason not in (None, *BEING_CREATED):
+            return False
+    return True
+
+
 def event_count(event: Any) -> int:
     """How many times it happened. The kubelet (core/v1 events) counts repeats in ``count``; the
     scheduler (events.k8s.io) in ``series.count``."""
@@ -104,12 +127,29 @@ def event_last(event: Any) -> datetime:
     return last or event.last_timestamp or event.event_time or event.first_timestamp or _EPOCH
 
 
-def pod_events(core: client.CoreV1Api, namespace: str, name: str) -> list[Any]:
-    """The events about pod ``name``, oldest first (by when each last happened)."""
-    with api_errors(f"read the events of {name}"):
+def event_span(event: Any) -> float:
+    """Seconds from its first to its last occurrence (events count whole seconds)."""
+    return max((event_last(event) - event_first(event)).total_seconds(), 0.0)
+
+
+def events_about(core: client.CoreV1Api, namespace: str, kind: str, name: str,
+                 uid: str | None = None) -> list[Any]:
+    """The events about the ``kind`` object ``name``, oldest first (by when each last happened).
+    With ``uid``, only this incarnation's: a StatefulSet's pod re-created under the same name
+    does not inherit the events of the one before it (they stay for an hour)."""
+    with api_errors(f"read the events of {kind} {name}"):
         found = core.list_namespaced_event(
-            namespace, field_selector=f"involvedObject.name={name},involvedObject.namespace={namespace}")
-    return sorted(found.items, key=event_last)
+            namespace, field_selector=f"involvedObject.kind={kind},involvedObject.name={name},"
+                                      f"involvedObject.namespace={namespace}")
+    mine = [e for e in found.items if uid is None or not e.involved_object.uid
+            or e.involved_object.uid == uid]
+    return sorted(mine, key=event_last)
+
+
+def pod_events(core: client.CoreV1Api, pod: Any) -> list[Any]:
+    """The events about ``pod`` (this incarnation of it), oldest first."""
+    meta = pod.metadata
+    return events_about(core, str(meta.namespace), "Pod", str(meta.name), meta.uid)
 
 
 def container_log(core: client.CoreV1Api, namespace: str, pod: str, container: str,

@@ -3,7 +3,17 @@
 The deadline is HyScale's (replicas x 120 s, ``HYS_ROLLOUT_TIMEOUT`` seconds to override). The
 wait stops early on image pull failures, crash loops, OOM kills, missing config keys, a health
 check that keeps failing, pods that cannot be scheduled, and restarts beyond
-``HYS_POD_RESTART_COUNT`` (3).
+``HYS_POD_RESTART_COUNT`` (3). It also stops on pods that cannot be made or cannot start, which
+only events and controller conditions tell: the API server refusing the pods (a quota, a
+LimitRange, a RuntimeClass that does not exist: the ReplicaSet's ``ReplicaFailure`` condition, the
+StatefulSet's ``FailedCreate`` events; at once), and a pod the kubelet cannot set up (a Secret or
+ConfigMap volume that does not exist, a hostPath that is not there, a sandbox the runtime cannot
+make, any other warning that keeps coming back: once it has lasted, see
+:func:`~hyscale_tasks.cluster.diagnose.blocking_event`). A wait that reaches its deadline names
+the last warnings the cluster gave about the pods, never only "still in progress".
+
+Read errors are retried by the API client (:mod:`hyscale_tasks.cluster.client`), under every read
+made here.
 
 Two failures the kubelet retries by itself are not given up on: on a busy node the node
 authorizer learns of a new pod's Secrets and ConfigMaps a moment after the pod is bound, and until
@@ -27,6 +37,8 @@ import os
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kubernetes import client
@@ -38,7 +50,11 @@ from hyscale_tasks.cluster.diagnose import (
     PULL_REFUSED,
     START_ERRORS,
     Diagnosis,
+    blocking_event,
+    cannot_create,
     diagnose,
+    refused_for_good,
+    said_by,
 )
 from hyscale_tasks.cluster.pods import (
     ContainerState,
@@ -46,9 +62,11 @@ from hyscale_tasks.cluster.pods import (
     containers,
     event_count,
     event_last,
+    events_about,
     list_pods,
     pod_events,
     selector,
+    setting_up,
 )
 from hyscale_tasks.spec.model import ServiceSpec
 
@@ -63,6 +81,11 @@ CLAIM_NOT_SEEN_YET = re.compile(r'persistentvolumeclaim "[^"]+" not found')
 REVISION = "deployment.kubernetes.io/revision"
 TEMPLATE_HASH = "pod-template-hash"
 POLL = 1.0
+# How far the API server's clock may be behind ours when telling a StatefulSet's new FailedCreate
+# events from old ones (events count whole seconds).
+CLOCK_SLACK = 2.0
+WARNED_PODS, WARNINGS_SHOWN = 3, 3  # at the deadline: the warnings of this many pods, this many
+ECHO = re.compile(r"Error: \w+$")  # a "Failed" event that only repeats a container's waiting reason
 
 
 def _restart_limit() -> int:
@@ -104,13 +127,12 @@ def rolled_out(workload: Any) -> bool:
         (status.replicas or 0) == wanted and (status.available_replicas or 0) >= wanted
 
 
-def _retried_by_the_kubelet(core: client.CoreV1Api, namespace: str, pod: Any,
-                            container: ContainerState) -> bool:
+def _retried_by_the_kubelet(core: client.CoreV1Api, pod: Any, container: ContainerState) -> bool:
     """A failure the kubelet will retry with what it could not read a moment ago (module doc)."""
     if container.waiting == CONFIG_ERROR:
         return bool(NOT_SYNCED_YET.search(container.waiting_message))
     if container.waiting in IMAGE_PULL:
-        events = pod_events(core, namespace, str(pod.metadata.name))
+        events = pod_events(core, pod)
         unread = [e for e in events if e.reason == "FailedToRetrieveImagePullSecret"]
         if not unread:
             return False
@@ -127,32 +149,46 @@ def _retried_by_the_kubelet(core: client.CoreV1Api, namespace: str, pod: Any,
     return False
 
 
-def _fatal(core: client.CoreV1Api, namespace: str, pods: list[Any]) -> bool:
-    for pod in pods:
-        for container in containers(pod):
-            # Judged on the current state: a container that restarted once and runs again
-            # still shows its last termination, which is no reason to give up.
-            if container.restarts > _restart_limit():
-                return True
-            if container.waiting in FATAL_WAITING and \
-                    not _retried_by_the_kubelet(core, namespace, pod, container):
-                return True
-            # Between two starts a crashed container is "terminated" for up to a second before
-            # the kubelet's back-off makes it CrashLoopBackOff: either says the same.
-            if not container.ready and (container.terminated or
-                                        container.last_terminated == "OOMKilled"):
-                return True
-        scheduled = condition(pod, "PodScheduled")
-        if scheduled is not None and scheduled.status == "False" and \
-                scheduled.reason == "Unschedulable" and \
-                not CLAIM_NOT_SEEN_YET.search(scheduled.message or ""):
+def _fatal(core: client.CoreV1Api, pods: list[Any]) -> bool:
+    return any(_pod_fatal(core, pod) for pod in pods)
+
+
+def _pod_fatal(core: client.CoreV1Api, pod: Any) -> bool:
+    """Whether ``pod`` is in a state that will not heal without a change (module doc)."""
+    if setting_up(pod):  # the sandbox, volumes, pulls: only the events tell
+        return blocking_event(pod, pod_events(core, pod)) is not None
+    for container in containers(pod):
+        # Judged on the current state: a container that restarted once and runs again
+        # still shows its last termination, which is no reason to give up.
+        if container.restarts > _restart_limit():
             return True
-        if any(not c.ready and not c.waiting for c in containers(pod)):
-            unhealthy = [e for e in pod_events(core, namespace, str(pod.metadata.name))
-                         if e.reason == "Unhealthy"]
-            if sum(event_count(e) for e in unhealthy) >= UNHEALTHY_LIMIT:
-                return True
+        if container.waiting in FATAL_WAITING and not _retried_by_the_kubelet(core, pod, container):
+            return True
+        # Between two starts a crashed container is "terminated" for up to a second before
+        # the kubelet's back-off makes it CrashLoopBackOff: either says the same.
+        if not container.ready and (container.terminated or
+                                    container.last_terminated == "OOMKilled"):
+            return True
+    scheduled = condition(pod, "PodScheduled")
+    if scheduled is not None and scheduled.status == "False" and \
+            scheduled.reason == "Unschedulable" and \
+            not CLAIM_NOT_SEEN_YET.search(scheduled.message or ""):
+        return True
+    if any(not c.ready and not c.waiting for c in containers(pod)):
+        unhealthy = [e for e in pod_events(core, pod) if e.reason == "Unhealthy"]
+        if sum(event_count(e) for e in unhealthy) >= UNHEALTHY_LIMIT:
+            return True
     return False
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """What the wait sees of the rollout in progress: its pods (None while the controller has not
+    yet seen the newest spec) and, when the controller could not create one lately, what the API
+    server told it (its ``FailedCreate``)."""
+
+    pods: list[Any] | None
+    refused: str | None = None
 
 
 def wait_for_rollout(api: client.ApiClient, namespace: str, app: str, kind: str, name: str,
@@ -166,48 +202,120 @@ def wait_for_rollout(api: client.ApiClient, namespace: str, app: str, kind: str,
         return None
     limit = deadline_seconds(replicas)
     deadline = time.monotonic() + limit
+    since = datetime.now(UTC) - timedelta(seconds=CLOCK_SLACK)
     report(f"Waiting for {replicas} replica(s) of {name} to be ready (up to {limit:.0f}s)")
     while True:
         workload = read_workload(apps, kind, namespace, name)
         if rolled_out(workload):
             return None
-        current = _current(apps, namespace, app, name, workload,
-                           list_pods(core, namespace, app, name))
-        pods = current or []
-        if _fatal(core, namespace, pods):
+        rollout = _rollout(apps, core, namespace, app, kind, name, workload, since)
+        pods = rollout.pods or []
+        if rollout.refused is not None and refused_for_good(rollout.refused):
+            return cannot_create(service, namespace, name, rollout.refused)
+        if _fatal(core, pods):
             return diagnose(core, namespace, service, name, pods)
         if time.monotonic() > deadline:
-            found = diagnose(core, namespace, service, name, pods)
-            configured = os.environ.get("HYS_ROLLOUT_TIMEOUT")
-            longer = f"raise HYS_ROLLOUT_TIMEOUT (now {configured} s)" if configured else \
-                "set HYS_ROLLOUT_TIMEOUT (seconds; the default is replicas x 120)"
-            return Diagnosis(f"Timedout while waiting for deployment after {limit:.0f}s: "
-                             f"{found.reason}",
-                             f"{found.fix}; if the service needs longer to become ready, "
-                             f"{longer}", found.pod, found.container)
+            return _timed_out(core, namespace, service, name, rollout, limit)
         time.sleep(POLL)
 
 
-def _current(apps: client.AppsV1Api, namespace: str, app: str, name: str, workload: Any,
-             pods: list[Any]) -> list[Any] | None:
-    """The pods of the rollout in progress (HyScale §7.4 step 3); None while the controller has
-    not yet seen the newest spec. Right after a patch the old pods are all there is, and a broken
-    old pod must not fail the deploy of its fix."""
+def _timed_out(core: client.CoreV1Api, namespace: str, service: ServiceSpec | None, name: str,
+               rollout: Rollout, limit: float) -> Diagnosis:
+    """The deadline's diagnosis: what the pods are doing and the last warnings the cluster gave
+    about them (a set-up trouble not known to be final, a refusal that may pass), so that even
+    a wait that ran its full length says what held it up."""
+    pods = rollout.pods or []
+    found = diagnose(core, namespace, service, name, pods)
+    configured = os.environ.get("HYS_ROLLOUT_TIMEOUT")
+    longer = f"raise HYS_ROLLOUT_TIMEOUT (now {configured} s)" if configured else \
+        "set HYS_ROLLOUT_TIMEOUT (seconds; the default is replicas x 120)"
+    warnings = _last_warnings(core, pods)
+    if rollout.refused is not None:
+        warnings.insert(0, f"{name}: FailedCreate: {' '.join(rollout.refused.split())}")
+    seen = f"; last warnings: {'; '.join(warnings)}" if warnings else ""
+    return Diagnosis(f"Timedout while waiting for deployment after {limit:.0f}s: "
+                     f"{found.reason}{seen}",
+                     f"{found.fix}; if the service needs longer to become ready, "
+                     f"{longer}", found.pod, found.container)
+
+
+def _last_warnings(core: client.CoreV1Api, pods: list[Any]) -> list[str]:
+    """``pod: Reason (N times in Ss): message`` for the newest warnings about the first pods that
+    are not ready, newest first. The kubelet's ``Error: ImagePullBackOff`` and the like are left
+    out: they repeat the container's state, which the diagnosis says, and would crowd out the
+    warning that says why (the registry's answer)."""
+    found: list[tuple[Any, str]] = []
+    for pod in [p for p in pods if not _ready(p)][:WARNED_PODS]:
+        latest: dict[tuple[str, str], Any] = {}
+        for event in pod_events(core, pod):
+            if event.type == "Warning" and not ECHO.match(str(event.message or "")):
+                latest[(str(event.reason), str(event.message))] = event
+        found.extend((event, f"{pod.metadata.name}: {said_by(event)}") for event in latest.values())
+    found.sort(key=lambda pair: event_last(pair[0]), reverse=True)
+    return [text for _, text in found[:WARNINGS_SHOWN]]
+
+
+def _ready(pod: Any) -> bool:
+    ready = condition(pod, "Ready")
+    return ready is not None and ready.status == "True"
+
+
+def _rollout(apps: client.AppsV1Api, core: client.CoreV1Api, namespace: str, app: str, kind: str,
+             name: str, workload: Any, since: datetime) -> Rollout:
+    """The pods of the rollout in progress (HyScale §7.4 step 3) and why the controller could not
+    create one, if it said so since ``since``. Right after a patch the old pods are all there is,
+    and a broken old pod must not fail the deploy of its fix."""
     status = workload.status
     if status is None or (status.observed_generation or 0) < (workload.metadata.generation or 0):
-        return None
-    live = [p for p in pods if not p.metadata.deletion_timestamp]
-    if hasattr(status, "update_revision"):  # a StatefulSet
+        return Rollout(None)
+    live = [p for p in list_pods(core, namespace, app, name) if not p.metadata.deletion_timestamp]
+    if kind == "StatefulSet":
         revision = status.update_revision
-        return [p for p in live if (p.metadata.labels or {}).get("controller-revision-hash")
-                == revision] if revision else None
+        if not revision:
+            return Rollout(None)
+        pods = [p for p in live
+                if (p.metadata.labels or {}).get("controller-revision-hash") == revision]
+        wanted = workload.spec.replicas if workload.spec.replicas is not None else 1
+        refused = _stateful_set_refusal(core, namespace, workload, since) \
+            if len(pods) < wanted else None
+        return Rollout(pods, refused)
+    newest = _newest_replica_set(apps, namespace, app, name, workload)
+    if newest is None:
+        return Rollout(None)
+    template_hash = (newest.metadata.labels or {}).get(TEMPLATE_HASH)
+    pods = [p for p in live if (p.metadata.labels or {}).get(TEMPLATE_HASH) == template_hash]
+    return Rollout(pods, _replica_set_refusal(newest))
+
+
+def _newest_replica_set(apps: client.AppsV1Api, namespace: str, app: str, name: str,
+                        workload: Any) -> Any | None:
+    """The ReplicaSet of the Deployment's current revision, once the controller has made it."""
     revision = (workload.metadata.annotations or {}).get(REVISION)
+    if not revision:
+        return None
     with api_errors(f"list the ReplicaSets of {name}"):
         sets: list[Any] = apps.list_namespaced_replica_set(
             namespace, label_selector=selector(app, name)).items
-    newest = next((r for r in sets if (r.metadata.annotations or {}).get(REVISION) == revision
-                   and revision), None)
-    if newest is None:
-        return None
-    template_hash = (newest.metadata.labels or {}).get(TEMPLATE_HASH)
-    return [p for p in live if (p.metadata.labels or {}).get(TEMPLATE_HASH) == template_hash]
+    return next((r for r in sets if (r.metadata.annotations or {}).get(REVISION) == revision), None)
+
+
+def _replica_set_refusal(replica_set: Any) -> str | None:
+    """The ReplicaSet controller's last pod creation failure: it keeps it in the condition
+    ``ReplicaFailure`` (reason FailedCreate) until a creation succeeds."""
+    status = replica_set.status
+    for found in (status.conditions or []) if status else []:
+        if found.type == "ReplicaFailure" and found.status == "True" and \
+                found.reason == "FailedCreate":
+            return str(found.message or "")
+    return None
+
+
+def _stateful_set_refusal(core: client.CoreV1Api, namespace: str, workload: Any,
+                          since: datetime) -> str | None:
+    """The StatefulSet controller's pod (or claim) creation failure, from its ``FailedCreate``
+    events (it has no condition for it), when one happened since ``since``: events stay for an
+    hour, and an old one may be about a spec or a quota since changed."""
+    meta = workload.metadata
+    events = events_about(core, namespace, "StatefulSet", str(meta.name), meta.uid)
+    fresh = [e for e in events if e.reason == "FailedCreate" and event_last(e) >= since]
+    return str(fresh[-1].message or "") if fresh else None

@@ -7,8 +7,9 @@ Every failure is produced for real by the kubelet, containerd, the kernel or the
 test image exits (``TESTAPP_EXIT``) or fails its health check (``TESTAPP_HEALTHY=no``), a shell
 over its memory limit is OOM-killed, an image tag is not in the test registry, a registry has no
 login (or a wrong one) in the app's docker config, a registry does not answer, a start command is
-not in the image, a list-form secret names a Secret (or a key) nobody made, and 64Gi of memory
-fits on no node.
+not in the image, a list-form secret names a Secret (or a key) nobody made (read as env, or
+mounted at ``secretsVolumePath``, which the kubelet retries for a while), and 64Gi of memory fits
+on no node.
 
 "Fails fast" is shown by the error not being the deadline's (the failing services get 300 s).
 Services that must fail are given a health check when they could otherwise pass for ready: with
@@ -43,7 +44,8 @@ from tests.kube.testimage import UNHEALTHY, crash
 FAILING_TIMEOUT = "300"  # seconds: far beyond how long any failure takes to show
 CRASH_LOG = [f"line {n} of the crashing container" for n in range(1, 31)]
 CASES = ("crash-loop", "bad-tag", "no-login", "no-registry", "oom-killed", "missing-key",
-         "no-secret", "bad-command", "failing-health-check", "liveness-killed", "unschedulable")
+         "no-secret", "no-secret-volume", "bad-command", "failing-health-check", "liveness-killed",
+         "unschedulable")
 # A user's k8s snippet that makes the liveness probe give up after one failure, 10 s in: the
 # kubelet stops the container, which the test image takes as an order to exit 0.
 LIVENESS_SNIPPET = """\
@@ -104,6 +106,13 @@ def _failures(registry: Registry) -> dict[str, Failure]:
         "no-secret": Failure(
             {"secrets": ["DB_PASSWORD"]},
             ("The Secret {ns}-{svc} does not exist and the service reads DB_PASSWORD from it",
+             "fix: Create it (kubectl -n {ns} create secret generic {ns}-{svc} "
+             "--from-literal=DB_PASSWORD=...), or write secrets as a map")),
+        "no-secret-volume": Failure(  # mounted: the pod never starts, only events say why
+            {"secrets": ["DB_PASSWORD"], "secretsVolumePath": "/etc/secrets"},
+            ("cannot start: FailedMount (",
+             'secret "{ns}-{svc}" not found; the Secret {ns}-{svc}, mounted at /etc/secrets '
+             "(secrets and secretsVolumePath in the service spec), does not exist",
              "fix: Create it (kubectl -n {ns} create secret generic {ns}-{svc} "
              "--from-literal=DB_PASSWORD=...), or write secrets as a map")),
         "bad-command": Failure(
@@ -254,6 +263,7 @@ def test_status_of_failing_services_says_why(failed: Failed) -> None:
             ("bad-tag", "Invalid Image name or tag provided"),
             ("no-login", "Incorrect registry credentials"),
             ("no-secret", "does not exist and the service reads DB_PASSWORD from it"),
+            ("no-secret-volume", "cannot start: FailedMount ("),
             ("failing-health-check", "Health check specified for service failed"),
             ("liveness-killed", "the kubelet restarted the container for it"),
             ("unschedulable", "Cannot accommodate new services as the cluster is full")):
