@@ -1,34 +1,42 @@
-"""Applying one service's manifests, HyScale's way (§7.2), with pruning and in-sync digests.
+"""Applying one service's manifests: server-side apply, ownership, pruning, in-sync digests.
 
-For each object, in dependency order: absent -> create (or, when a parallel deploy created it
-first, as it does the shared pull secret, treat it as present); present -> a JSON patch from the
-configuration we last applied to the new one; if the patch is refused -> delete and create.
-Objects this service applied before and no longer generates are deleted, never its volume
-claims. The namespace is created when missing and never deleted.
+Each object is sent whole with server-side apply under the tool's field manager (what kubectl,
+Helm 4 and Flux do): the API server creates it or merges it, puts back what someone changed by
+hand in the fields the tool sets, removes the fields the spec no longer sets, and leaves alone
+what others own (an autoscaler's replicas, a webhook's additions). Nothing of the manifest is
+copied into annotations, so no size limit but Kubernetes' own applies.
+
+Before anything is written every object is read once: one that carries another app's or
+service's labels stops the deploy (the user's fix, not a takeover), and one that an older
+version of the tool applied is handed to the field manager (:mod:`.takeover`). Transient API
+errors are retried by the client (:mod:`.client`); a refusal is an error, and only a change the
+API server says cannot be made in place replaces the object (:mod:`.replace`).
+
+Afterwards, what the service applied before and no longer generates is deleted: the objects
+labelled as this service's in the cluster, and those the deploy record lists (so an empty
+``HYSCALE_HOME`` prunes the same), never a volume claim or the shared image pull secret. The
+namespace is created when missing and never deleted.
 """
 
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import jsonpatch
-from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import (
-    ConflictError,
     DynamicApiError,
     NotFoundError,
     ResourceNotFoundError,
 )
 
-from hyscale_tasks.cluster.client import Cluster, ClusterError, api_errors
+from hyscale_tasks.cluster.client import Cluster, ClusterError, api_errors, describe
 from hyscale_tasks.cluster.objects import (
     APPLIED_KINDS,
     LAST_UPDATED,
+    MANIFEST_DIGEST,
     SERVICE_DIGEST,
     WORKLOAD_KINDS,
     ObjectRef,
@@ -36,14 +44,28 @@ from hyscale_tasks.cluster.objects import (
     applied_kinds,
     apply_order,
     is_pull_secret,
-    last_applied,
+    legacy_applied,
     manifest_digest,
     object_version,
     service_digest,
-    without_stamp,
 )
+from hyscale_tasks.cluster.replace import (
+    REPLACEABLE,
+    delete_and_wait,
+    immutable_fields,
+    replace,
+    why,
+)
+from hyscale_tasks.cluster.takeover import takeover_patch
 
-DELETE_TIMEOUT = 120
+FIELD_MANAGER = "hyscale"
+APP_LABEL = "hyscale.io/app-name"
+SERVICE_LABEL = "hyscale.io/service-name"
+# What a service's manifests may hold, listed to find what a spec no longer generates.
+_PRUNED_KINDS = [("ConfigMap", "v1"), ("Secret", "v1"), ("Service", "v1"),
+                 ("Deployment", "apps/v1"), ("StatefulSet", "apps/v1"),
+                 ("HorizontalPodAutoscaler", "autoscaling/v2"),
+                 ("Ingress", "networking.k8s.io/v1"), ("NetworkPolicy", "networking.k8s.io/v1")]
 Report = Callable[[str], None]
 
 
@@ -83,76 +105,146 @@ def _resource(client: DynamicClient, manifest: dict[str, Any]) -> Any:
 def apply_service(client: DynamicClient, namespace: str, manifests: list[dict[str, Any]],
                   previous: list[ObjectRef], report: Report) -> list[ObjectRef]:
     """Apply every manifest and prune what is gone; returns what is now applied."""
+    ordered = apply_order(manifests)
+    resources = [_resource(client, manifest) for manifest in ordered]
+    lives = [_read(resource, manifest["metadata"]["name"], namespace,
+                   f"{manifest['kind']} {manifest['metadata']['name']}")
+             for resource, manifest in zip(resources, ordered, strict=True)]
+    for manifest, live in zip(ordered, lives, strict=True):
+        _check_owner(manifest, live, namespace)
     kinds = applied_kinds(manifests)
     whole = service_digest(manifests)
+    autoscaled = any(m.get("kind") == "HorizontalPodAutoscaler" for m in manifests)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    recorded = {(ref.kind, ref.name): ref for ref in previous}
     applied: list[ObjectRef] = []
-    for manifest in apply_order(manifests):
+    for manifest, resource, live in zip(ordered, resources, lives, strict=True):
         digest = manifest_digest(manifest)
         extra = {LAST_UPDATED: stamp}
         if manifest["kind"] in WORKLOAD_KINDS:
             extra.update({APPLIED_KINDS: kinds, SERVICE_DIGEST: whole})
-        body = annotated(manifest, digest=digest, extra=extra)
+        body = annotated(manifest, digest=digest, extra=_keep_stamp(live, extra, digest))
+        if autoscaled and live is not None and manifest["kind"] in WORKLOAD_KINDS:
+            # The autoscaler owns the replica count once the workload exists.
+            body.setdefault("spec", {})["replicas"] = (live.get("spec") or {}).get("replicas")
         report(f"Applying {manifest['kind']} {manifest['metadata']['name']}")
-        done, live = apply_object(client, _resource(client, manifest), namespace, body, report)
-        if manifest["kind"] == "StatefulSet" and done == "patched":
+        known = recorded.get((manifest["kind"], manifest["metadata"]["name"]))
+        if live is not None and known is not None and known.digest == digest and \
+                known.version == object_version(live) and not legacy_applied(live):
+            done, now = "unchanged", live  # as this tool left it, from these same manifests
+        else:
+            done, now = apply_object(resource, namespace, body, live, report)
+        if manifest["kind"] == "StatefulSet" and done == "changed":
             _restart_unready_pods(client, namespace, manifest, report)
         applied.append(ObjectRef(manifest["kind"], manifest["apiVersion"],
-                                 manifest["metadata"]["name"], digest, object_version(live),
+                                 manifest["metadata"]["name"], digest, object_version(now),
                                  shared=is_pull_secret(manifest)))
-    current = {(ref.kind, ref.name) for ref in applied}
-    for stale in previous:
-        # Never a volume claim (data), nor an image pull secret: other services of the app use
-        # it too (HyScale leaves it, as it lacks the service label).
-        if (stale.kind, stale.name) not in current and stale.kind != "PersistentVolumeClaim" \
-                and not stale.shared:
-            report(f"Deleting stale {stale.kind} {stale.name}")
-            delete_object(client, stale, namespace)
+    _prune(client, namespace, ordered, applied, previous, report)
     return applied
 
 
-def apply_object(client: DynamicClient, resource: Any, namespace: str, body: dict[str, Any],
-                 report: Report | None = None) -> tuple[str, dict[str, Any]]:
-    """Create, patch or replace; returns which of "created", "patched", "unchanged",
-    "replaced" it did, and the object as the cluster now holds it."""
+def _keep_stamp(live: dict[str, Any] | None, extra: dict[str, str], digest: str) -> dict[str, str]:
+    """Keep the live object's last-updated time when nothing else of ours changes: the apply
+    then writes nothing (no new resourceVersion under the services that share the object)."""
+    annotations = ((live or {}).get("metadata") or {}).get("annotations") or {}
+    if LAST_UPDATED in annotations and annotations.get(MANIFEST_DIGEST) == digest and \
+            all(annotations.get(key) == value for key, value in extra.items()
+                if key != LAST_UPDATED):
+        return {**extra, LAST_UPDATED: str(annotations[LAST_UPDATED])}
+    return extra
+
+
+def _check_owner(manifest: dict[str, Any], live: dict[str, Any] | None, namespace: str) -> None:
+    """Refuse, before anything is written, to change an object of another app or service."""
+    if live is None or is_pull_secret(manifest):
+        return
+    ours = (manifest.get("metadata") or {}).get("labels") or {}
+    theirs = (live.get("metadata") or {}).get("labels") or {}
+    clash = [key for key in (APP_LABEL, SERVICE_LABEL)
+             if key in ours and key in theirs and ours[key] != theirs[key]]
+    if clash:
+        kind, name = manifest["kind"], manifest["metadata"]["name"]
+        raise ClusterError(
+            f"{kind} {name} in namespace {namespace} belongs to service "
+            f"{theirs.get(SERVICE_LABEL, '?')} of app {theirs.get(APP_LABEL, '?')}, not to service "
+            f"{ours.get(SERVICE_LABEL, '?')} of app {ours.get(APP_LABEL, '?')}; nothing was "
+            "changed.\n  fix: deploy to another namespace (-n, or namespace=), or rename the "
+            "service; or undeploy the other one first.")
+
+
+def apply_object(resource: Any, namespace: str, body: dict[str, Any], live: dict[str, Any] | None,
+                 report: Report) -> tuple[str, dict[str, Any]]:
+    """Server-side apply ``body``; returns which of "created", "changed", "unchanged",
+    "replaced" happened, and the object as the cluster now holds it."""
     name = body["metadata"]["name"]
     what = f"{body['kind']} {name}"
-    live = _read(resource, name, namespace, what)
-    if live is None:
-        with api_errors(f"create {what}"):
-            try:
-                return "created", resource.create(body=body, namespace=namespace).to_dict()
-            except ConflictError:
-                # Created since we looked, typically by a parallel deploy of a sibling service
-                # (`doit -n 2`): the image pull secret is shared. Bring that one up to date.
-                pass
-        live = _read(resource, name, namespace, what)
-        if live is None:
-            raise ClusterError(f"{what} was created and deleted by someone else while this "
-                               "deploy applied it.\n  fix: run the deploy again.")
-    view = managed_view(live, body, last_applied(live) or {})
-    if not json_patch(without_stamp(view), without_stamp(body)):
-        # Only the last-updated time would change: the object is as the manifests say, and
-        # writing it would only move its resourceVersion under the other services that share
-        # it (the pull secret), making their deploys look stale.
-        return "unchanged", live
-    operations = json_patch(view, body)
+    if live is not None and legacy_applied(live):
+        with api_errors(f"take over {what} from the tool's earlier version"):
+            live = resource.patch(body=takeover_patch(live, FIELD_MANAGER), name=name,
+                                  namespace=namespace,
+                                  content_type="application/json-patch+json").to_dict()
+    elif live is not None and _ours(live).get(MANIFEST_DIGEST) == _ours(body)[MANIFEST_DIGEST]:
+        # Applied from these same manifests, maybe by another machine (no record here): a dry
+        # run tells whether anyone changed the fields the tool sets, without writing.
+        try:
+            if _server_side_apply(resource, namespace, body, what, dry_run=True) == live:
+                return "unchanged", live
+        except InvalidError:
+            pass  # the real apply says why
     try:
-        with api_errors(f"patch {what}"):
-            patched = resource.patch(body=operations, name=name, namespace=namespace,
-                                     content_type="application/json-patch+json")
-        return "patched", patched.to_dict()
-    except (ClusterError, DynamicApiError, ApiException) as exc:
-        # HyScale's fallback: the object cannot take the patch (e.g. a StatefulSet's volume
-        # claim templates are immutable: 422), so it is replaced whole. Say so: replacing a
-        # workload takes all its pods down at once.
-        refused = str(exc).splitlines()[0] if isinstance(exc, ClusterError) else \
-            f"HTTP {exc.status} to the patch"  # a 404: deleted since it was read
-        if report is not None:
-            report(f"Replacing {what} (delete, then create): {refused}")
-    _delete_and_wait(resource, name, namespace, what)
-    with api_errors(f"re-create {what}"):
-        return "replaced", resource.create(body=body, namespace=namespace).to_dict()
+        now = _server_side_apply(resource, namespace, body, what)
+    except InvalidError as refusal:
+        exc = refusal.error
+        fields = immutable_fields(exc, live or {}, body)
+        if not fields or live is None:
+            raise ClusterError(f"Kubernetes refused to apply {what}: {describe(exc)}") from None
+        if body["kind"] not in REPLACEABLE:
+            raise ClusterError(
+                f"Kubernetes cannot change {', '.join(fields)} of {what} in place, and replacing "
+                f"it would lose its data: {describe(exc)}\n  fix: put the spec back, or delete "
+                f"{what} yourself (kubectl delete) once its data is safe, and deploy again.") \
+                from None
+        report(f"{what} replaced: {why(fields)}")
+        return "replaced", replace(resource, namespace, name, what,
+                                   lambda: _server_side_apply(resource, namespace, body, what))
+    if live is None:
+        return "created", now
+    version = (now.get("metadata") or {}).get("resourceVersion")
+    return ("unchanged" if version == live["metadata"].get("resourceVersion") else "changed"), now
+
+
+class InvalidError(Exception):
+    """The API server refused the object as invalid (422): a mistake, or a change that cannot
+    be made in place."""
+
+    def __init__(self, error: DynamicApiError) -> None:
+        super().__init__(describe(error))
+        self.error = error
+
+
+def _ours(obj: dict[str, Any]) -> dict[str, str]:
+    return dict((obj.get("metadata") or {}).get("annotations") or {})
+
+
+def _server_side_apply(resource: Any, namespace: str, body: dict[str, Any], what: str,
+                       dry_run: bool = False) -> dict[str, Any]:
+    """The apply; a refusal comes back as :class:`InvalidError` (the caller tells a change that
+    needs a replacement from a mistake), any other failure as a ClusterError."""
+    extra = {"dry_run": "All"} if dry_run else {}
+    try:
+        with api_errors(f"apply {what}"):
+            try:
+                applied: dict[str, Any] = resource.server_side_apply(
+                    body=body, namespace=namespace, field_manager=FIELD_MANAGER,
+                    force_conflicts=True, **extra).to_dict()
+                return applied
+            except DynamicApiError as exc:
+                if exc.status == 422:
+                    raise InvalidError(exc) from None
+                raise
+    except NotFoundError:
+        raise ClusterError(f"Kubernetes refused to apply {what}: its namespace {namespace} is "
+                           "gone.\n  fix: run the deploy again.") from None
 
 
 def _read(resource: Any, name: str, namespace: str, what: str) -> dict[str, Any] | None:
@@ -164,45 +256,35 @@ def _read(resource: Any, name: str, namespace: str, what: str) -> dict[str, Any]
             return None
 
 
-def managed_view(live: Any, body: Any, last: Any) -> Any:
-    """The live object restricted to what the tool manages: the fields of ``body`` and of the
-    configuration it applied last. Diffing that against ``body`` both puts back what someone
-    changed by hand and removes what the service no longer sets, and leaves alone what the
-    cluster adds (status, defaults, other tools' annotations), also inside list items (a
-    container's defaulted terminationMessagePath) as long as the list kept its length.
-
-    The API server drops a field whose value is empty or zero where its type says
-    ``omitempty`` (a ConfigMap's ``binaryData: {}``, which HyScale always writes, a volume
-    mount's ``readOnly: false``, an agent's ``volumeMounts: []``): such a value in the manifest,
-    absent from the live object, is what the cluster holds, not a difference. Patching it in
-    again would be a write on every deploy that changes nothing (and for a StatefulSet, a
-    "patched" that restarts its unready pods)."""
-    if isinstance(live, list) and isinstance(body, list) and len(live) == len(body):
-        lasts = last if isinstance(last, list) and len(last) == len(body) else [None] * len(body)
-        return [managed_view(item, wanted, before)
-                for item, wanted, before in zip(live, body, lasts, strict=True)]
-    if not (isinstance(live, dict) and isinstance(body, dict)):
-        return live
-    last = last if isinstance(last, dict) else {}
-    view = {}
-    for key in dict.fromkeys([*body, *last]):
-        if key in live:
-            view[key] = managed_view(live[key], body.get(key), last.get(key)) \
-                if key in body else live[key]
-        elif key in body and _zero(body[key]):
-            view[key] = body[key]
-    return view
+def _prune(client: DynamicClient, namespace: str, manifests: list[dict[str, Any]],
+           applied: list[ObjectRef], previous: list[ObjectRef], report: Report) -> None:
+    """Delete what this service applied before and no longer generates (module doc)."""
+    current = {(ref.kind, ref.name) for ref in applied}
+    stale = {(ref.kind, ref.name): ref.api_version for ref in previous
+             if not ref.shared and ref.kind != "PersistentVolumeClaim"}
+    labels = next(((m.get("metadata") or {}).get("labels") or {} for m in manifests
+                   if m.get("kind") in WORKLOAD_KINDS), {})
+    if APP_LABEL in labels and SERVICE_LABEL in labels:
+        selector = f"{APP_LABEL}={labels[APP_LABEL]},{SERVICE_LABEL}={labels[SERVICE_LABEL]}"
+        for kind, api_version in _PRUNED_KINDS:
+            for name in _labelled(client, namespace, kind, api_version, selector):
+                stale.setdefault((kind, name), api_version)
+    for (kind, name), api_version in stale.items():
+        if (kind, name) not in current:
+            report(f"Deleting stale {kind} {name}")
+            delete_object(client, ObjectRef(kind, api_version, name, ""), namespace)
 
 
-def _zero(value: Any) -> bool:
-    """Empty or zero: what Go's ``omitempty`` leaves out of the object the API server returns."""
-    return value is None or (isinstance(value, dict | list | str | bool | int | float) and not value)
-
-
-def json_patch(before: dict[str, Any], body: dict[str, Any]) -> list[dict[str, Any]]:
-    """RFC 6902 operations from ``before`` to ``body``."""
-    operations: list[dict[str, Any]] = jsonpatch.make_patch(before, body).patch
-    return operations
+def _labelled(client: DynamicClient, namespace: str, kind: str, api_version: str,
+              selector: str) -> list[str]:
+    try:
+        resource = client.resources.get(api_version=api_version, kind=kind)
+    except ResourceNotFoundError:
+        return []  # a kind this cluster does not serve holds nothing of ours
+    with api_errors(f"list the {kind}s of the service"):
+        items = resource.get(namespace=namespace, label_selector=selector).items
+    return [str(item.metadata.name) for item in items
+            if not (kind == "Secret" and item.type == "kubernetes.io/dockerconfigjson")]
 
 
 def _restart_unready_pods(client: DynamicClient, namespace: str, manifest: dict[str, Any],
@@ -231,23 +313,4 @@ def delete_object(client: DynamicClient, ref: ObjectRef, namespace: str) -> bool
         resource = client.resources.get(api_version=ref.api_version, kind=ref.kind)
     except ResourceNotFoundError:
         return False
-    return _delete_and_wait(resource, ref.name, namespace, f"{ref.kind} {ref.name}")
-
-
-def _delete_and_wait(resource: Any, name: str, namespace: str, what: str) -> bool:
-    with api_errors(f"delete {what}"):
-        try:
-            resource.delete(name=name, namespace=namespace,
-                            body={"propagationPolicy": "Foreground"})
-        except NotFoundError:
-            return False
-        deadline = time.monotonic() + DELETE_TIMEOUT
-        while time.monotonic() < deadline:
-            try:
-                resource.get(name=name, namespace=namespace)
-            except NotFoundError:
-                return True
-            time.sleep(0.5)
-    raise ClusterError(f"{what} was not deleted within {DELETE_TIMEOUT}s.\n"
-                       "  fix: look for finalizers on it (kubectl get -o yaml) and run again.")
-
+    return delete_and_wait(resource, ref.name, namespace, f"{ref.kind} {ref.name}")

@@ -18,10 +18,23 @@ import urllib3
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
+from urllib3.util.retry import Retry
 
+from hyscale_tasks import __version__
 from hyscale_tasks.errors import HyscaleError
 
 REQUEST_TIMEOUT = 30  # seconds for one API call; waits use their own deadlines
+READ_RETRIES = 1  # an unanswered request is sent once more, so one stall costs at most 2 timeouts
+# Transient failures (a reset connection, an unanswered request, 429 and 5xx answers: an etcd
+# leader change, an overloaded or restarting API server) are retried with back-off, by urllib3
+# under the official client, for every verb: the tool's writes are server-side applies (sending
+# one twice does what sending it once does), deletes (a second one finds nothing) and the
+# namespace create (a second one finds it). After the last try the API's own answer is the error.
+# A refused connection is retried briefly: a cluster that is down should say so at once.
+TRANSIENT_RETRIES = Retry(total=5, connect=2, read=READ_RETRIES, status=5, other=0,
+                          backoff_factor=0.5, backoff_max=8,
+                          status_forcelist=(429, 500, 502, 503, 504), allowed_methods=None,
+                          raise_on_status=False, respect_retry_after_header=True)
 
 
 class ClusterError(HyscaleError):
@@ -67,22 +80,28 @@ def _connect(path: Path) -> Cluster:
         raise ClusterError(f"Cannot find kubeconfig(config) at {path}\n"
                            "  fix: set KUBECONFIG to your cluster's kubeconfig, or create "
                            "~/.kube/config.")
+    settings = client.Configuration()
     try:
-        api = config.new_client_from_config(config_file=str(path))
+        config.load_kube_config(config_file=str(path), client_configuration=settings)
     except (ConfigException, OSError, ValueError, TypeError) as exc:
         raise ClusterError(f"Kubeconfig {path} seems to be invalid: {exc}\n"
                            "  fix: check it with 'kubectl config view'.") from None
+    settings.retries = TRANSIENT_RETRIES
+    api = client.ApiClient(configuration=settings)
+    # The API server names the field manager of plain updates (a scale) after the User-Agent.
+    api.user_agent = f"hyscale-tasks/{__version__}"
     # Every call gets a deadline, so an API server that stops answering fails the stage instead
     # of hanging it; a followed log stream passes its own, longer one.
     # (The client sends "no timeout" when a call names none, so the default goes in here.)
-    send = api.rest_client.request
+    rest: Any = api.rest_client
+    send = rest.request
 
     def with_deadline(*args: Any, _request_timeout: Any = None, **kwargs: Any) -> Any:
         response = send(*args, _request_timeout=_request_timeout or (10, REQUEST_TIMEOUT), **kwargs)
         _check_kubernetes(response, path, api.configuration.host)
         return response
 
-    api.rest_client.request = with_deadline
+    rest.request = with_deadline
     return Cluster(api, current_context(path), path)
 
 

@@ -16,11 +16,11 @@ from kubernetes import client
 
 from hyscale_tasks.cluster.address import service_address
 from hyscale_tasks.cluster.apply import apply_service, dynamic, ensure_namespace
-from hyscale_tasks.cluster.client import ClusterError, connect
+from hyscale_tasks.cluster.client import Cluster, ClusterError, connect
 from hyscale_tasks.cluster.insync import APP_LABEL, forget_listings, remember_versions
 from hyscale_tasks.cluster.objects import WORKLOAD_KINDS, ObjectRef, service_digest
 from hyscale_tasks.cluster.pods import container_log, list_pods
-from hyscale_tasks.cluster.wait import wait_for_rollout
+from hyscale_tasks.cluster.wait import read_workload, wait_for_rollout
 from hyscale_tasks.files import read_json, write_if_changed, write_json_if_changed
 from hyscale_tasks.spec.model import ServiceSpec
 
@@ -48,7 +48,7 @@ def _previous(record: Path, namespace: str) -> list[ObjectRef]:
 
 def run_deploy(manifests: list[dict[str, Any]], rendered: dict[str, str], namespace: str,
                app: str, service: ServiceSpec, record: Path, log_path: Path,
-               report: Report) -> None:
+               report: Report, warn: Report) -> None:
     """``rendered`` maps each manifest file to its sha256: recorded, so that checking later that
     the manifests are still the deployed ones reads no YAML."""
     cluster = connect()
@@ -78,12 +78,27 @@ def run_deploy(manifests: list[dict[str, Any]], rendered: dict[str, str], namesp
                            f"  fix: {failure.fix or 'see ' + str(log_path)}{shown}")
     entry["ready"] = True
     write_json_if_changed(record, entry)
+    if _scaled_to_nothing(cluster, namespace, workload):
+        warn(f"{name} runs no pods: its replicas were set to 0 in the cluster (a scale), and the "
+             "spec sets no replicas, so the deploy keeps that count (as HyScale does).\n"
+             f"  fix: hyscale scale service -s {name} -a {app} -n {namespace} --to 1, or set "
+             "replicas in the spec.")
+        return
     for line in service_address(cluster, namespace, app, service, wait=True):
         report(line)
     if service.external and service.load_balancer is None:
         # The cloud wrote the load balancer's address into the Service after the apply: that
         # is the version a later check must expect.
         remember_versions(record, cluster, namespace, [("Service", service.name)])
+
+
+def _scaled_to_nothing(cluster: Cluster, namespace: str, workload: dict[str, Any]) -> bool:
+    """A spec without replicas leaves the count to the cluster; is it 0 there?"""
+    if "replicas" in (workload.get("spec") or {}):
+        return False
+    live = read_workload(client.AppsV1Api(cluster.api), workload["kind"], namespace,
+                         workload["metadata"]["name"])
+    return live.spec is not None and live.spec.replicas == 0
 
 
 def _save_deploy_log(core: client.CoreV1Api, namespace: str, app: str, name: str, path: Path,

@@ -85,6 +85,8 @@ def forget_listings() -> None:
 def _find(cluster: Cluster, namespace: str, app_label: str, ref: ObjectRef) -> dict[str, Any] | None:
     path = _path(ref)
     key = (str(cluster.kubeconfig), namespace, app_label, path)
+    if ref.shared:
+        return _by_name(cluster, namespace, path, ref.name)  # shared by apps: no app label
     if key not in _LISTINGS:
         query = [("labelSelector", f"{APP_LABEL}={app_label}")] if app_label else None
         listing = get_json(cluster, path, query=query, namespace=namespace) or {}
@@ -93,8 +95,17 @@ def _find(cluster: Cluster, namespace: str, app_label: str, ref: ObjectRef) -> d
     found = _LISTINGS[key].get(ref.name)
     if found is None and app_label:
         # Not labelled as the app (a snippet may add such an object), or gone: ask by name.
-        found = get_json(cluster, path + "/{name}", namespace=namespace, name=ref.name)
+        found = _by_name(cluster, namespace, path, ref.name)
     return found
+
+
+def _by_name(cluster: Cluster, namespace: str, path: str, name: str) -> dict[str, Any] | None:
+    """One object, read once per run for every service that applied it."""
+    key = (str(cluster.kubeconfig), namespace, "", f"{path}/{name}")
+    if key not in _LISTINGS:
+        found = get_json(cluster, path + "/{name}", namespace=namespace, name=name)
+        _LISTINGS[key] = {name: found} if found is not None else {}
+    return _LISTINGS[key].get(name)
 
 
 def _path(ref: ObjectRef) -> str:

@@ -3,8 +3,9 @@
 Each object carries, besides HyScale's own annotations, the digest of the manifest it came from
 (``hyscale.io/manifest-digest``), and the deploy record keeps the version the object had once
 applied (:func:`object_version`): checking that the cluster still holds what was deployed needs
-no diff, only a listing.
-The last-applied configuration of a Secret records digests of its values, never the values.
+no diff, only a listing. No manifest data goes into annotations: the API server keeps track of
+the fields the tool set (server-side apply), so a ConfigMap may use the whole 1 MiB Kubernetes
+allows.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+# Written by versions before server-side apply; read only to take such objects over.
 LAST_APPLIED = "hyscale.io/last-applied-configuration"
 MANIFEST_DIGEST = "hyscale.io/manifest-digest"
 SERVICE_DIGEST = "hyscale.io/service-manifests-digest"
@@ -63,7 +65,13 @@ def object_version(live: dict[str, Any]) -> str:
     metadata = live.get("metadata") or {}
     generation = metadata.get("generation")
     if generation:
-        return f"generation {generation}"
+        # The generation moves with the spec only; labels and annotations are the tool's too.
+        marks = {"labels": metadata.get("labels") or {},
+                 "annotations": {key: value for key, value
+                                 in (metadata.get("annotations") or {}).items()
+                                 if not key.startswith(_CONTROLLER_ANNOTATIONS)}}
+        text = json.dumps(marks, sort_keys=True, separators=(",", ":"))
+        return f"generation {generation} sha256:" + hashlib.sha256(text.encode()).hexdigest()
     content = {key: value for key, value in live.items()
                if key not in ("status", "kind", "apiVersion", "metadata")}
     content["metadata"] = {key: value for key, value in metadata.items()
@@ -74,6 +82,8 @@ def object_version(live: dict[str, Any]) -> str:
 
 # Metadata the API server rewrites on every write, whatever changed.
 _BOOKKEEPING = frozenset({"resourceVersion", "managedFields", "generation"})
+# Annotations controllers write on the workloads as they roll (the Deployment's revision).
+_CONTROLLER_ANNOTATIONS = ("deployment.kubernetes.io/",)
 
 
 def manifest_digest(manifest: dict[str, Any]) -> str:
@@ -100,19 +110,6 @@ def apply_order(manifests: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [manifest for _, manifest in sorted(enumerate(manifests), key=rank)]
 
 
-def redacted(manifest: dict[str, Any]) -> dict[str, Any]:
-    """The manifest as it may be shown: Secret values replaced by their digests."""
-    if manifest.get("kind") != "Secret":
-        return manifest
-    shown = copy.deepcopy(manifest)
-    for field in ("data", "stringData"):
-        values = shown.get(field)
-        if isinstance(values, dict):
-            shown[field] = {key: "sha256:" + hashlib.sha256(str(value).encode()).hexdigest()
-                            for key, value in values.items()}
-    return shown
-
-
 def applied_kinds(manifests: list[dict[str, Any]]) -> str:
     """HyScale's applied-kinds annotation: a Java list string of ``Kind:apiVersion``."""
     seen = dict.fromkeys(f"{m['kind']}:{m['apiVersion']}" for m in manifests)
@@ -125,31 +122,10 @@ def annotated(manifest: dict[str, Any], *, digest: str, extra: dict[str, str]) -
     annotations = body.setdefault("metadata", {}).setdefault("annotations", {})
     annotations.update(extra)
     annotations[MANIFEST_DIGEST] = digest
-    shown = redacted(body)
-    annotations[LAST_APPLIED] = json.dumps(shown, sort_keys=True)
     return body
 
 
-def without_stamp(body: dict[str, Any]) -> dict[str, Any]:
-    """The object without its last-updated time (also inside its last-applied configuration):
-    what to compare to tell whether applying it would change anything."""
-    annotations = (body.get("metadata") or {}).get("annotations")
-    if not isinstance(annotations, dict) or LAST_UPDATED not in annotations:
-        return body
-    stripped = copy.deepcopy(body)
-    kept = stripped["metadata"]["annotations"]
-    del kept[LAST_UPDATED]
-    last = last_applied(stripped)
-    if last is not None:
-        ((last.get("metadata") or {}).get("annotations") or {}).pop(LAST_UPDATED, None)
-        kept[LAST_APPLIED] = json.dumps(last, sort_keys=True)
-    return stripped
-
-
-def last_applied(live: dict[str, Any]) -> dict[str, Any] | None:
-    text = ((live.get("metadata") or {}).get("annotations") or {}).get(LAST_APPLIED)
-    try:
-        parsed = json.loads(text) if text else None
-    except ValueError:
-        return None
-    return parsed if isinstance(parsed, dict) else None
+def legacy_applied(live: dict[str, Any]) -> bool:
+    """Applied by a version of the tool before server-side apply (it kept the manifest in the
+    ``hyscale.io/last-applied-configuration`` annotation)."""
+    return LAST_APPLIED in ((live.get("metadata") or {}).get("annotations") or {})

@@ -12,7 +12,7 @@ from kubernetes import client
 
 from hyscale_tasks.cluster.apply import delete_object, dynamic
 from hyscale_tasks.cluster.client import Cluster, ClusterError, api_errors
-from hyscale_tasks.cluster.objects import APPLIED_KINDS, LAST_APPLIED, ObjectRef
+from hyscale_tasks.cluster.objects import APPLIED_KINDS, ObjectRef
 from hyscale_tasks.cluster.pods import APP_LABEL, list_pods, selector
 from hyscale_tasks.cluster.status import find_workload, state_of
 from hyscale_tasks.files import write_if_changed
@@ -111,22 +111,45 @@ def _applied_kinds(workload: Any) -> list[tuple[str, str]]:
 
 def undeploy_app(cluster: Cluster, namespace: str, app: str, services: list[str],
                  report: Report, keep_volumes: bool = True) -> int:
+    """Undeploy every service, then the image pull secrets they used that nothing else in the
+    namespace pulls with: the secret is named after the registry and shared by every app of the
+    namespace that uses it."""
+    used = _pull_secrets(cluster, namespace, f"{APP_LABEL}={app}")
     deleted = sum(undeploy_service(cluster, namespace, app, name, report, keep_volumes)
                   for name in services)
-    dyn = dynamic(cluster)  # the image-pull Secret carries only the app label
-    secrets = dyn.resources.get(api_version="v1", kind="Secret")
-    with api_errors(f"list the Secrets of app {app}"):
-        for item in secrets.get(namespace=namespace, label_selector=f"{APP_LABEL}={app}").items:
-            if (item.metadata.labels or {}).get("hyscale.io/service-name") is None:
-                report(f"Deleting Secret {item.metadata.name}")
-                deleted += delete_object(dyn, ObjectRef("Secret", "v1", item.metadata.name, ""),
-                                         namespace)
+    still_used = _pull_secrets(cluster, namespace, None)
+    dyn = dynamic(cluster)
+    for name in sorted(used):
+        if name in still_used:
+            report(f"Keeping Secret {name}: other services in namespace {namespace} pull with it")
+            continue
+        report(f"Deleting Secret {name}")
+        deleted += delete_object(dyn, ObjectRef("Secret", "v1", name, ""), namespace)
     return deleted
+
+
+def _pull_secrets(cluster: Cluster, namespace: str, labels: str | None) -> set[str]:
+    """The image pull secrets that the workloads and pods (those ``labels`` select, or all)
+    of the namespace name."""
+    apps, core = client.AppsV1Api(cluster.api), client.CoreV1Api(cluster.api)
+    selected = labels or ""  # an empty selector selects everything
+    with api_errors(f"list the workloads in namespace {namespace}"):
+        templates: list[Any] = [
+            *(d.spec.template for d in apps.list_namespaced_deployment(
+                namespace, label_selector=selected).items if d.spec),
+            *(s.spec.template for s in apps.list_namespaced_stateful_set(
+                namespace, label_selector=selected).items if s.spec)]
+        pods = [p for p in core.list_namespaced_pod(namespace, label_selector=selected).items
+                if p.metadata and not p.metadata.deletion_timestamp]
+    specs = [t.spec for t in templates if t.spec] + [p.spec for p in pods if p.spec]
+    return {ref.name for spec in specs for ref in spec.image_pull_secrets or [] if ref.name}
 
 
 def scale_service(cluster: Cluster, namespace: str, app: str, service: str, *, up: int | None,
                   down: int | None, to: int | None, report: Report) -> int:
-    """Scale to a replica count, through the normal patch path so last-applied stays true."""
+    """Scale to a replica count, through the workload's scale subresource: the count is then the
+    tool's own (field manager ``hyscale-tasks``), kept by later deploys of a spec that sets no
+    ``replicas``, and put back to the spec's by a deploy of one that does (as HyScale does)."""
     for value in (up, down, to):
         if value is not None and value < 0:
             raise ClusterError(f"INVALID VALUE {value} : must be greater than or equal to 0")
@@ -139,20 +162,14 @@ def scale_service(cluster: Cluster, namespace: str, app: str, service: str, *, u
     wanted = to if to is not None else current + (up or 0) - (down or 0)
     wanted = max(wanted, 0)
     _check_hpa(cluster, namespace, app, service, wanted, report)
-    import json
-
-    applied = json.loads((workload.metadata.annotations or {}).get(LAST_APPLIED) or "{}")
-    if current != wanted or applied.get("spec", {}).get("replicas") != wanted:
-        applied.setdefault("spec", {})["replicas"] = wanted
-        patch: list[dict[str, Any]] = [{"op": "add", "path": "/spec/replicas", "value": wanted},
-                 {"op": "add", "path": "/metadata/annotations/" + LAST_APPLIED.replace("/", "~1"),
-                  "value": json.dumps(applied, sort_keys=True)}]
+    if current != wanted:
         apps = client.AppsV1Api(cluster.api)
+        scale = {"spec": {"replicas": wanted}}
         with api_errors(f"scale {service}"):
             if workload.kind == "StatefulSet":
-                apps.patch_namespaced_stateful_set(service, namespace, patch)
+                apps.patch_namespaced_stateful_set_scale(service, namespace, scale)
             else:
-                apps.patch_namespaced_deployment(service, namespace, patch)
+                apps.patch_namespaced_deployment_scale(service, namespace, scale)
     report(f"Scaling {service} to {wanted} replica(s)")
     deadline = time.monotonic() + SCALE_TIMEOUT
     while time.monotonic() < deadline:

@@ -137,4 +137,4 @@ def deploy_stage(deploy_record: str, push_record: str, manifests_folder: str, ma
     service = service_from_record(spec["spec"], spec["files"])
     rendered = read_json(Path(manifests_index))["files"]
     run_deploy(rendered_manifests(Path(manifests_index)), rendered, namespace, spec["app"],
-               service, Path(record), Path(log), _say)
+               service, Path(record), Path(log), _say, lambda message: _warn([message]))

@@ -206,20 +206,34 @@ def make_app(root: Path, word: str, kubeconfig: Path | None, *, registry: Any) -
 
 # -- audit arithmetic ----------------------------------------------------------------------------
 def writes(records: Iterable[dict[str, Any]]) -> list[str]:
-    """``VERB path`` of every request that could change the cluster."""
-    return [f"{r['verb']} {r['path']}" for r in records if r["verb"] in WRITE_VERBS]
+    """``VERB path`` of every request that could change the cluster (a dry run cannot)."""
+    return [f"{r['verb']} {r['path']}" for r in records
+            if r["verb"] in WRITE_VERBS and not is_dry_run(r)]
+
+
+def is_dry_run(record: dict[str, Any]) -> bool:
+    return "dryRun=All" in str(record.get("query") or "")
+
+
+def applies(records: Iterable[dict[str, Any]]) -> list[tuple[str, int]]:
+    """(resource, HTTP code) of each server-side apply that could write, in order: 201 created
+    it, 200 merged it (or found nothing to change)."""
+    return [(str(r["resource"]), int(r["code"])) for r in records
+            if r["verb"] == "PATCH" and not r.get("subresource") and not is_dry_run(r)]
 
 
 def reads(records: Iterable[dict[str, Any]]) -> list[str]:
     return [f"{r['verb']} {r['path']}" for r in records if r["verb"] not in WRITE_VERBS]
 
 
-def sync_listings(namespace: str, *collections: str) -> list[str]:
+def sync_listings(namespace: str, *collections: str, pull_secret: str = "") -> list[str]:
     """The reads an in-sync check makes: one listing per collection (``configmaps``,
-    ``apps/v1/deployments``...) of the objects the app applied."""
-    return sorted(f"GET /api/v1/namespaces/{namespace}/{c}" if "/" not in c else
-                  f"GET /apis/{c.rsplit('/', 1)[0]}/namespaces/{namespace}/{c.rsplit('/', 1)[1]}"
-                  for c in collections)
+    ``apps/v1/deployments``...) of the objects the app applied, and one read of the image pull
+    secret by name (it carries no app label: apps share it)."""
+    return sorted([f"GET /api/v1/namespaces/{namespace}/{c}" if "/" not in c else
+                   f"GET /apis/{c.rsplit('/', 1)[0]}/namespaces/{namespace}/{c.rsplit('/', 1)[1]}"
+                   for c in collections] +
+                  ([f"GET /api/v1/namespaces/{namespace}/secrets/{pull_secret}"] if pull_secret else []))
 
 
 def actions(records: Iterable[dict[str, Any]], resource: str, name: str | None = None) -> list[str]:

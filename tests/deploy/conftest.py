@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from hyscale_tasks.cluster.client import REQUEST_TIMEOUT
+from hyscale_tasks.cluster.client import READ_RETRIES, REQUEST_TIMEOUT
 from tests.deploy.apps import RUN_ID, DeployApp, make_app, remove_images_named
 from tests.deploy.proxy import FaultProxy
 from tests.doit_runner import DoitResult
@@ -83,13 +83,13 @@ def fault_proxy(cluster: Cluster) -> Iterator[FaultProxy]:
 
 # -- a deploy against an API that stops answering, run in the background -----------------------
 STALL_TEST = "test_an_api_that_stops_answering_fails_within_the_request_timeout"
-STALL_HOLD = REQUEST_TIMEOUT + 4  # the proxy holds the request this long, then hangs up
+STALL_HOLD = REQUEST_TIMEOUT + 4  # the proxy holds each try this long, then hangs up
 
 
 @dataclass
 class StalledDeploy:
-    """``doit deploy:web`` whose Deployment create the proxy holds unanswered for
-    :data:`STALL_HOLD` seconds; :meth:`result` waits for it and says how long it ran after the
+    """``doit deploy:web`` whose Deployment apply the proxy holds unanswered for
+    :data:`STALL_HOLD` seconds, each try; :meth:`result` waits for it and says how long it ran after the
     proxy got that request (not from its start: how long doit takes to load and get there
     depends on the machine's load, the request timeout does not)."""
 
@@ -101,7 +101,7 @@ class StalledDeploy:
     outcome: list[Any] = field(default_factory=list)  # [DoitResult, time.monotonic() at its end]
 
     def result(self) -> tuple[DoitResult, float]:
-        assert self.done.wait(STALL_HOLD + 60), "the stalled deploy never ended"
+        assert self.done.wait((READ_RETRIES + 1) * STALL_HOLD + 60), "the stalled deploy never ended"
         result, ended = self.outcome
         assert isinstance(result, DoitResult), result
         stalled = [f.at for f in self.proxy.fired if f.kind == "drop"]
@@ -120,7 +120,7 @@ def stalled_deploy(request: pytest.FixtureRequest,
     workdir = tmp_path_factory.mktemp("stalled")
     handle = Cluster(env, workdir)
     proxy = FaultProxy(env.admin_kubeconfig).start()
-    proxy.drop("POST", r"/deployments$", after=STALL_HOLD)
+    proxy.drop("PATCH", r"/deployments/web$", after=STALL_HOLD, times=READ_RETRIES + 1)
     app = make_app(workdir, "stall", proxy.kubeconfig(env.admin_kubeconfig, workdir / "proxied"),
                    registry=registry)
     handle.track(app.namespace)

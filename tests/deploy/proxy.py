@@ -73,9 +73,10 @@ class Seen:
     path: str
     content_type: str
     body: bytes
+    query: str = ""
 
     def json(self) -> Any:
-        return json.loads(self.body)
+        return json.loads(self.body)  # an apply's YAML body is sent as JSON, which YAML reads
 
 
 @dataclass
@@ -202,9 +203,10 @@ class FaultProxy:
         self.stop()
 
     # -- the wire ----------------------------------------------------------------------------------
-    def _pick(self, method: str, path: str, content_type: str, body: bytes) -> Fault | None:
+    def _pick(self, method: str, path: str, content_type: str, body: bytes,
+              query: str = "") -> Fault | None:
         with self._lock:
-            self.requests.append(Seen(method, path, content_type, body))
+            self.requests.append(Seen(method, path, content_type, body, query))
             for fault in self._faults:
                 if fault.matches(method, path):
                     fault.fired += 1
@@ -216,8 +218,9 @@ class FaultProxy:
         method = handler.command
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else b""
-        path = urllib.parse.urlsplit(handler.path).path
-        fault = self._pick(method, path, handler.headers.get("Content-Type") or "", body)
+        url = urllib.parse.urlsplit(handler.path)
+        fault = self._pick(method, url.path, handler.headers.get("Content-Type") or "", body,
+                           url.query)
         if fault is not None and fault.kind == "answer":
             data = status_body(fault.status, fault.message)
             handler.send_response(fault.status)

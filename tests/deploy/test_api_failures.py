@@ -1,5 +1,6 @@
-"""The Kubernetes API failing in the middle of an apply: a clear error (no traceback, non-zero
-exit), and the next run converges. The failures are injected at the network boundary by a proxy
+"""The Kubernetes API failing in the middle of an apply: a transient fault is retried, one that
+persists is a clear error (no traceback, non-zero exit), nothing live is ever deleted for it,
+and the next run converges. The failures are injected at the network boundary by a proxy
 in front of the real API server (tests/deploy/proxy.py); the tool's kubeconfig names the proxy,
 and whatever the proxy does not spoil reaches the API server and is in its audit log."""
 
@@ -8,12 +9,13 @@ from __future__ import annotations
 import socket
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from kubernetes import client
 
-from tests.deploy.apps import DeployApp, actions, assert_converges, assert_failed_cleanly
+from tests.deploy.apps import DeployApp, applies, assert_converges, assert_failed_cleanly
 from tests.deploy.conftest import NewApp
 from tests.deploy.proxy import FaultProxy
 from tests.kube.cluster import Cluster
@@ -31,91 +33,126 @@ def proxied(new_app: NewApp, cluster: Cluster, fault_proxy: FaultProxy, tmp_path
     return app
 
 
-def test_500_on_create_fails_clearly_then_converges(proxied: DeployApp, cluster: Cluster,
-                                                     fault_proxy: FaultProxy) -> None:
-    fault_proxy.answer("POST", r"/deployments$", 500, "etcdserver: leader changed")
+def _deletes(seen: list[dict[str, Any]]) -> list[str]:
+    return [f"{r['resource']} {r['name']}" for r in seen if r["verb"] == "DELETE"]
 
-    result = proxied.deploy("web", check=False)
 
-    assert_failed_cleanly(result, "[ERROR]  Kubernetes refused to create Deployment web: HTTP 500",
-            "etcdserver: leader changed")
+def test_one_transient_error_on_an_apply_is_retried(proxied: DeployApp, cluster: Cluster,
+                                                    fault_proxy: FaultProxy) -> None:
+    proxied.deploy("web")
+    uid = client.AppsV1Api(cluster.api_client()).read_namespaced_deployment(
+        "web", proxied.namespace).metadata.uid
+    proxied.edit_spec("web", props={"GREETING": "hello again"})
+    fault_proxy.answer("PATCH", r"/deployments/web$", 500, "etcdserver: leader changed")
+
+    mark = len(cluster.audit())
+    result = proxied.deploy("web")
+    seen = cluster.audit()[mark:]
+
     assert [f.kind for f in fault_proxy.fired] == ["answer"]
-    assert_converges(proxied, cluster.api_client())
+    assert _deletes(seen) == [], "a transient error deleted a live object"
+    assert "[ERROR]" not in result.stderr and "replaced" not in result.stderr, result.stderr
+    live = client.AppsV1Api(cluster.api_client()).read_namespaced_deployment("web", proxied.namespace)
+    assert live.metadata.uid == uid
+    assert_converges(proxied, cluster.api_client(), rerun=False)
 
 
-def test_server_side_timeout_fails_clearly_then_converges(proxied: DeployApp, cluster: Cluster,
-                                                          fault_proxy: FaultProxy) -> None:
-    fault_proxy.answer("POST", r"/services$", 504, SERVER_TIMEOUT)
+def test_an_error_that_persists_fails_clearly_and_deletes_nothing(
+        proxied: DeployApp, cluster: Cluster, fault_proxy: FaultProxy) -> None:
+    """Retried a bounded number of times with back-off, then the deploy fails with the API's
+    answer; what runs keeps running."""
+    proxied.deploy("web")
+    apps = client.AppsV1Api(cluster.api_client())
+    before = apps.read_namespaced_deployment("web", proxied.namespace)
+    proxied.edit_spec("web", props={"GREETING": "changed"})
+    fault_proxy.answer("PATCH", r"/deployments/web$", 504, SERVER_TIMEOUT, times=20)
 
+    mark = len(cluster.audit())
     result = proxied.deploy("web", check=False)
+    seen = cluster.audit()[mark:]
 
-    assert_failed_cleanly(result, "Kubernetes refused to create Service web: HTTP 504", SERVER_TIMEOUT)
+    assert_failed_cleanly(result, "Kubernetes refused to apply Deployment web: HTTP 504", SERVER_TIMEOUT)
+    assert 2 <= len(fault_proxy.fired) < 20, "retried, a bounded number of times"
+    assert _deletes(seen) == [], "a transient error deleted a live object"
+    after = apps.read_namespaced_deployment("web", proxied.namespace)
+    assert (after.metadata.uid, after.metadata.generation) == \
+        (before.metadata.uid, before.metadata.generation)
+    assert after.status.ready_replicas == 1
+    fault_proxy.clear()
     assert_converges(proxied, cluster.api_client())
 
 
-def test_an_object_created_meanwhile_is_updated_not_an_error(proxied: DeployApp, cluster: Cluster,
-                                                             fault_proxy: FaultProxy) -> None:
-    """Parallel deploys of sibling services (`doit -n 2`) apply the same image pull secret: the
-    one that finds it absent, then loses the create, takes the other's object and goes on."""
-    fault_proxy.race("POST", r"/configmaps$")
+def test_a_refused_apply_fails_clearly_and_deletes_nothing(proxied: DeployApp, cluster: Cluster,
+                                                           fault_proxy: FaultProxy) -> None:
+    """A refusal that is not "this field cannot change in place" (here a 409 no apply should
+    get) is an error; never a reason to delete and re-create (HyScale's fallback did)."""
+    proxied.deploy("web")
+    proxied.edit_spec("web", props={"GREETING": "hello again"})
+    fault_proxy.answer("PATCH", r"/deployments/web$", 409, CONFLICT)
+
+    mark = len(cluster.audit())
+    result = proxied.deploy("web", check=False)
+    seen = cluster.audit()[mark:]
+
+    assert_failed_cleanly(result, "Kubernetes refused to apply Deployment web: HTTP 409")
+    assert [f.kind for f in fault_proxy.fired] == ["answer"]  # a 409 is not retried
+    assert _deletes(seen) == []
+    assert_converges(proxied, cluster.api_client())
+
+
+def test_a_dropped_connection_is_retried(proxied: DeployApp, cluster: Cluster,
+                                         fault_proxy: FaultProxy) -> None:
+    proxied.deploy("web")
+    proxied.edit_spec("web", props={"GREETING": "changed"})
+    fault_proxy.drop("PATCH", r"/configmaps/[^/]+$", after=0)
+
+    mark = len(cluster.audit())
+    proxied.deploy("web")
+    seen = cluster.audit()[mark:]
+
+    assert [f.kind for f in fault_proxy.fired] == ["drop"]
+    assert _deletes(seen) == []
+    configmap = client.CoreV1Api(cluster.api_client()).read_namespaced_config_map(
+        f"{proxied.name}-web", proxied.namespace)
+    assert configmap.data == {"GREETING": "changed"}
+    assert_converges(proxied, cluster.api_client(), rerun=False)
+
+
+def test_a_500_on_a_read_during_the_rollout_wait_is_retried(
+        proxied: DeployApp, cluster: Cluster, fault_proxy: FaultProxy) -> None:
+    fault_proxy.answer("GET", r"/namespaces/[^/]+/pods$", 500, "etcdserver: request timed out")
+
+    result = proxied.deploy("web")
+
+    assert [f.kind for f in fault_proxy.fired] == ["answer"]
+    assert "[ERROR]" not in result.stderr
+    assert proxied.deploy_record("web")["ready"] is True
+
+
+def test_the_same_object_applied_meanwhile_is_no_error(proxied: DeployApp, cluster: Cluster,
+                                                       fault_proxy: FaultProxy) -> None:
+    """Parallel deploys of sibling services (`doit -n 2`), or of two apps, apply the same image
+    pull secret: an apply is idempotent, whoever comes first."""
+    fault_proxy.race("PATCH", r"/secrets/[^/]+$")
 
     mark = len(cluster.audit())
     result = proxied.deploy("web")
     seen = cluster.audit()[mark:]
 
     assert [f.kind for f in fault_proxy.fired] == ["race"]
-    configmaps = [(r["action"], r["code"]) for r in seen
-                  if r.get("resource") == "configmaps" and not r.get("subresource")]
-    # the object found is the one this deploy meant to create: nothing to patch
-    assert configmaps == [("get", 404), ("create", 201), ("create", 409), ("get", 200)], configmaps
+    assert [code for resource, code in applies(seen) if resource == "secrets"][:2] == [201, 200]
     assert "[ERROR]" not in result.stdout + result.stderr
     assert_converges(proxied, cluster.api_client(), rerun=False)
 
 
-def test_409_on_patch_replaces_the_object_as_hyscale_does(proxied: DeployApp, cluster: Cluster,
-                                                          fault_proxy: FaultProxy) -> None:
-    """HyScale's fallback (§7.2): a patch that is refused becomes delete + create (the patch the
-    API server itself refuses is in test_apply.py)."""
-    proxied.deploy("web")
-    proxied.edit_spec("web", props={"GREETING": "hello again"})
-    fault_proxy.answer("PATCH", r"/deployments/web$", 409, CONFLICT)
-
-    mark = len(cluster.audit())
-    result = proxied.deploy("web")
-    seen = cluster.audit()[mark:]
-
-    assert [f.kind for f in fault_proxy.fired] == ["answer"]
-    done = [a for a in actions(seen, "deployments", "web") if a not in ("get", "list", "watch")]
-    assert done == ["delete", "create"], done  # the refused patch never reached the API server
-    assert "Replacing Deployment web (delete, then create): Kubernetes refused to patch " \
-        "Deployment web: HTTP 409" in result.stderr, result.stderr
-    assert_converges(proxied, cluster.api_client(), rerun=False)
-
-
-def test_refused_patch_and_refused_delete_fail_clearly_then_converge(
-        proxied: DeployApp, cluster: Cluster, fault_proxy: FaultProxy) -> None:
-    proxied.deploy("web")
-    proxied.edit_spec("web", props={"GREETING": "changed"})
-    fault_proxy.answer("PATCH", r"/configmaps/[^/]+$", 500)
-    fault_proxy.answer("DELETE", r"/configmaps/[^/]+$", 500)
-
-    result = proxied.deploy("web", check=False)
-
-    assert_failed_cleanly(result, f"Kubernetes refused to delete ConfigMap {proxied.name}-web: HTTP 500")
-    assert_converges(proxied, cluster.api_client())
-    configmap = client.CoreV1Api(cluster.api_client()).read_namespaced_config_map(
-        f"{proxied.name}-web", proxied.namespace)
-    assert configmap.data == {"GREETING": "changed"}
-
-
 def test_a_slow_api_is_waited_for(proxied: DeployApp, cluster: Cluster, fault_proxy: FaultProxy) -> None:
     fault_proxy.delay("GET", r"/namespaces/[^/]+$", 1.0)
-    fault_proxy.delay("POST", r"/configmaps$", 1.0)
-    fault_proxy.delay("POST", r"/deployments$", 1.0)
+    fault_proxy.delay("PATCH", r"/configmaps/[^/]+$", 1.0)
+    fault_proxy.delay("PATCH", r"/deployments/[^/]+$", 1.0)
 
     proxied.deploy("web")
 
-    assert sorted(f.method for f in fault_proxy.fired) == ["GET", "POST", "POST"]
+    assert sorted(f.method for f in fault_proxy.fired) == ["GET", "PATCH", "PATCH"]
     assert proxied.deploy_record("web")["ready"] is True
 
 

@@ -1,9 +1,11 @@
-"""How the deploy stage applies a service (HyScale §7.2): namespace, dependency order, annotations,
-JSON patches from the last-applied configuration, pruning. Seen through the real API server's
-audit log (and, for what is on the wire, the fault proxy) and its objects; the prebuilt test image."""
+"""How the deploy stage applies a service: namespace, dependency order, annotations, server-side
+apply under the tool's field manager, pruning, replacement where Kubernetes allows no change.
+Seen through the real API server's audit log (and, for what is on the wire, the fault proxy)
+and its objects; the prebuilt test image."""
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import re
@@ -15,13 +17,16 @@ import yaml
 from kubernetes import client
 
 from hyscale_tasks.spec.names import normalize
-from tests.deploy.apps import DeployApp, actions, writes
+from tests.deploy.apps import DeployApp, actions, applies, is_dry_run, writes
 from tests.deploy.conftest import NewApp
 from tests.deploy.proxy import FaultProxy
 from tests.infra.registry import Registry, write_docker_config
 from tests.kube.cluster import Cluster
 
 APP_LABEL = "hyscale.io/app-name"
+OUR_ANNOTATIONS = {"hyscale.io/manifest-digest", "hyscale.io/service-manifests-digest",
+                   "hyscale.io/applied-kinds", "hyscale.io/last-updated-at",
+                   "deployment.kubernetes.io/revision"}
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 LB = {"provider": "nginx", "className": "nginx", "host": "web.example.com",
       "mapping": [{"port": "8080/http", "contextPaths": ["/"]}]}
@@ -56,6 +61,10 @@ def _without_annotations(obj: dict[str, Any]) -> dict[str, Any]:
     return dict(copy)
 
 
+def _managers(obj: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(entry["manager"], entry["operation"]) for entry in obj["metadata"]["managedFields"]}
+
+
 def test_service_is_applied_in_dependency_order_with_its_annotations(new_app: NewApp,
                                                                      cluster: Cluster) -> None:
     app = new_app("order")
@@ -68,8 +77,10 @@ def test_service_is_applied_in_dependency_order_with_its_annotations(new_app: Ne
     result = app.deploy("web")
     seen = cluster.audit()[mark:]
 
-    assert _posts(seen) == ["namespaces", "secrets", "configmaps", "secrets", "deployments", "services",
-                            "horizontalpodautoscalers", "ingresses"]
+    assert _posts(seen) == ["namespaces"]  # every object is a server-side apply
+    assert applies(seen) == [("secrets", 201), ("configmaps", 201), ("secrets", 201),
+                             ("deployments", 201), ("services", 201),
+                             ("horizontalpodautoscalers", 201), ("ingresses", 201)]
     applying = [line.split("Applying ", 1)[1] for line in result.stderr.splitlines() if "Applying " in line]
     assert applying == [f"Secret {app.pull_secret}", f"ConfigMap {app.name}-web", f"Secret {app.name}-web",
                         "Deployment web", "Service web", f"HorizontalPodAutoscaler {app.name}-web",
@@ -79,7 +90,9 @@ def test_service_is_applied_in_dependency_order_with_its_annotations(new_app: Ne
     app.deploy("api")
     seen = cluster.audit()[mark:]
     assert actions(seen, "namespaces") == ["get"], "the namespace exists: read, not created again"
-    assert _posts(seen) == ["configmaps", "deployments", "services", "networkpolicies"]
+    # the shared pull secret is as api's manifests say: a dry run finds nothing to change
+    assert applies(seen) == [("configmaps", 201), ("deployments", 201), ("services", 201),
+                             ("networkpolicies", 201)]
 
     record = app.deploy_record("web")
     manifests = _manifests(app, "web")
@@ -87,19 +100,19 @@ def test_service_is_applied_in_dependency_order_with_its_annotations(new_app: Ne
     for ref in record["objects"]:
         live = _live(cluster, app, ref["kind"], ref["apiVersion"], ref["name"])
         notes = _annotations(live)
+        manifest = manifests[(ref["kind"], ref["name"])]
         assert notes["hyscale.io/manifest-digest"] == ref["digest"], ref
         assert DIGEST.match(ref["digest"]), ref
         digests.append(ref["digest"])
-        applied = json.loads(notes["hyscale.io/last-applied-configuration"])
-        manifest = manifests[(ref["kind"], ref["name"])]
-        assert "hyscale.io/last-applied-configuration" not in applied["metadata"]["annotations"]
-        if ref["kind"] == "Secret":  # values are never in an annotation: digests of them
-            assert applied["data"].keys() == manifest["data"].keys()
-            assert all(DIGEST.match(value) for value in applied["data"].values())
-            assert applied["data"] != manifest["data"]
-        else:
-            assert _without_annotations(applied) == _without_annotations(manifest), ref
+        # no copy of the manifest in annotations: the API server tracks the fields we set
+        assert set(notes) - set(manifest["metadata"].get("annotations") or {}) <= OUR_ANNOTATIONS, notes
+        assert ("hyscale", "Apply") in _managers(live), ref
+        for field in ("data", "spec"):
+            if field in manifest and ref["kind"] != "Secret":
+                assert _contains(live[field], manifest[field]), (ref, field)
     assert len(set(digests)) == len(digests)
+    assert "order-secret" not in json.dumps([_annotations(_live(cluster, app, r["kind"], r["apiVersion"],
+                                                                r["name"])) for r in record["objects"]])
     workload = _live(cluster, app, "Deployment", "apps/v1", "web")
     notes = _annotations(workload)
     assert notes["hyscale.io/service-manifests-digest"] == record["serviceDigest"]
@@ -110,18 +123,31 @@ def test_service_is_applied_in_dependency_order_with_its_annotations(new_app: Ne
     assert re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$", notes["hyscale.io/last-updated-at"])
 
 
-def test_a_change_patches_from_the_last_applied_configuration(
+def _contains(live: Any, wanted: Any) -> bool:
+    """Every field of ``wanted`` is in ``live`` with its value (the API server adds defaults)."""
+    if isinstance(wanted, dict):
+        return isinstance(live, dict) and all(
+            _contains(live.get(key), value) or (key not in live and value in ({}, [], False, None))
+            for key, value in wanted.items())
+    if isinstance(wanted, list):
+        return isinstance(live, list) and len(live) == len(wanted) and \
+            all(_contains(a, b) for a, b in zip(live, wanted, strict=True))
+    return bool(live == wanted) or str(live) == str(wanted)
+
+
+def test_a_change_is_applied_server_side(
         new_app: NewApp, cluster: Cluster, fault_proxy: FaultProxy, tmp_path: Path) -> None:
-    """A JSON patch (RFC 6902) from what the tool applied last to what it applies now: a prop
-    removed from the spec is removed from the ConfigMap, and what someone else added to the
-    object (another tool's annotation) stays. The proxy shows the patch as it was sent."""
+    """Server-side apply with the tool's field manager: a prop removed from the spec is removed
+    from the ConfigMap, what someone else added to the object (another tool's annotation)
+    stays, and a value of ours changed by hand is put back. The proxy shows the request as sent."""
     app = new_app("patch", kubeconfig=fault_proxy.kubeconfig(cluster.kubeconfig, tmp_path / "proxied"))
     app.web(props={"GREETING": "hi", "COLOR": "blue", "SIZE": "L"})
     app.deploy("web")
     before = {ref["kind"]: ref["digest"] for ref in app.deploy_record("web")["objects"]}
     name = f"{app.name}-web"
     client.CoreV1Api(cluster.api_client()).patch_namespaced_config_map(
-        name, app.namespace, {"metadata": {"annotations": {"example.com/owner": "team-a"}}})
+        name, app.namespace, {"metadata": {"annotations": {"example.com/owner": "team-a"}},
+                              "data": {"GREETING": "changed by hand"}})
 
     app.edit_spec("web", props={"GREETING": "hi", "COLOR": "green"})
     mark, sent = len(cluster.audit()), len(fault_proxy.requests)
@@ -134,19 +160,42 @@ def test_a_change_patches_from_the_last_applied_configuration(
     wire = [r for r in fault_proxy.requests[sent:]
             if r.method == "PATCH" and r.path.endswith(f"/configmaps/{name}")]
     assert len(wire) == 1
-    assert wire[0].content_type.startswith("application/json-patch+json"), wire[0].content_type
-    operations = wire[0].json()
-    assert {(op["op"], op["path"]) for op in operations if op["path"].startswith("/data")} == \
-        {("replace", "/data/COLOR"), ("remove", "/data/SIZE")}, operations
+    assert wire[0].content_type.startswith("application/apply-patch+yaml"), wire[0].content_type
+    assert {"fieldManager=hyscale", "force=true"} <= set(wire[0].query.split("&")), wire[0].query
+    assert wire[0].json()["data"] == {"GREETING": "hi", "COLOR": "green"}  # the whole object
     live = _live(cluster, app, "ConfigMap", "v1", name)
     assert live["data"] == {"GREETING": "hi", "COLOR": "green"}
     assert _annotations(live)["example.com/owner"] == "team-a"
-    assert json.loads(_annotations(live)["hyscale.io/last-applied-configuration"])["data"] == \
-        {"GREETING": "hi", "COLOR": "green"}
     after = {ref["kind"]: ref["digest"] for ref in app.deploy_record("web")["objects"]}
     # the ConfigMap changed, and so did the Deployment (its pod-template checksum); not the rest
     assert after["ConfigMap"] != before["ConfigMap"] and after["Deployment"] != before["Deployment"]
     assert after["Service"] == before["Service"] and after["Secret"] == before["Secret"]
+
+
+def test_a_config_map_of_nearly_a_mebibyte_deploys_and_redeploys(new_app: NewApp,
+                                                                 cluster: Cluster) -> None:
+    """Annotations hold 256 KiB; a ConfigMap holds 1 MiB. Nothing of the data is copied into an
+    annotation, so the ConfigMap can use what Kubernetes allows, and a change to it is applied
+    in place (never deleted and re-created)."""
+    app = new_app("bigprops")
+    page = app.folder / "big.txt"
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text("x" * (900 * 1024))
+    app.web(props={"GREETING": "hi", "PAGE": "file(big.txt)"})
+    app.deploy("web")
+    name = f"{app.name}-web"
+    uid = _live(cluster, app, "ConfigMap", "v1", name)["metadata"]["uid"]
+
+    page.write_text("y" * (900 * 1024))
+    mark = len(cluster.audit())
+    app.deploy("web")
+    seen = cluster.audit()[mark:]
+
+    live = _live(cluster, app, "ConfigMap", "v1", name)
+    assert live["metadata"]["uid"] == uid and not actions(seen, "configmaps", name).count("delete")
+    assert base64.b64decode(live["binaryData"]["PAGE"]) == b"y" * (900 * 1024)  # file props
+    assert len(json.dumps(_annotations(live))) < 2048
+    assert app.deploy("web").executed == []
 
 
 def test_deploying_what_runs_from_another_machine_writes_nothing(
@@ -172,7 +221,7 @@ def test_deploying_what_runs_from_another_machine_writes_nothing(
     assert sorted(t for t in result.executed if t.startswith("deploy")) == ["deploy:store", "deploy:web"]
     assert f"Applying ConfigMap {app.name}-web" in result.stderr
     assert writes(seen) == [], "objects the cluster holds as the manifests say were written again"
-    assert {r["action"] for r in seen} <= {"get", "list", "watch"}
+    assert all(is_dry_run(r) for r in seen if r["action"] not in ("get", "list", "watch")), seen
     # the premise: the manifests hold such values, the API server dropped them
     assert app.manifest_of("web", "configmap.yaml")["binaryData"] == {}
     assert "binaryData" not in _live(cluster, app, "ConfigMap", "v1", f"{app.name}-web")
@@ -254,12 +303,12 @@ def test_a_stateful_service_turned_stateless_keeps_its_volume_claims(new_app: Ne
         == ["data-store-0"]
 
 
-def test_a_patch_the_api_server_refuses_replaces_the_object(new_app: NewApp,
-                                                             cluster: Cluster) -> None:
-    """HyScale's fallback (§7.2) for a change Kubernetes does not allow in place: a
-    StatefulSet's volume claim templates are immutable, so the API server refuses the patch
-    (422) and the tool deletes the StatefulSet and creates it again. The volume claim of its
-    pod is not the StatefulSet's to delete: it stays, and the new pod mounts it again."""
+def test_a_change_kubernetes_cannot_make_in_place_replaces_the_object(new_app: NewApp,
+                                                                      cluster: Cluster) -> None:
+    """A StatefulSet's volume claim templates are immutable: the API server refuses the apply
+    (422), and only then the tool deletes the StatefulSet and creates it again, saying why. The
+    volume claim of its pod is not the StatefulSet's to delete: it stays, and the new pod mounts
+    it again."""
     app = new_app("resize")
     app.stateful("store")
     app.deploy("store")
@@ -274,8 +323,8 @@ def test_a_patch_the_api_server_refuses_replaces_the_object(new_app: NewApp,
 
     done = [(r["action"], r["code"]) for r in seen if r["resource"] == "statefulsets"
             and not r["subresource"] and r["verb"] in ("POST", "PATCH", "DELETE")]
-    assert done == [("patch", 422), ("delete", 200), ("create", 201)], done
-    assert "Replacing StatefulSet store" in result.stderr and "Forbidden" in result.stderr, result.stderr
+    assert done == [("patch", 422), ("delete", 200), ("patch", 201)], done
+    assert "StatefulSet store replaced: its volume claim templates changed" in result.stderr, result.stderr
     after = apps.read_namespaced_stateful_set("store", app.namespace)
     assert after.metadata.uid != before.metadata.uid
     assert after.spec.volume_claim_templates[0].spec.resources.requests["storage"] == "2Gi"
@@ -296,5 +345,6 @@ def test_ingress_service_does_not_wait_for_an_ip(new_app: NewApp, cluster: Clust
 
     assert "Service URL : web.example.com" in result.stderr
     service_reads = [r for r in seen if r["verb"] == "GET" and r.get("resource") == "services"]
-    assert len(service_reads) <= 2, \
+    # one before the apply (whose is it?), at most two for the address
+    assert len(service_reads) <= 3, \
         f"{len(service_reads)} reads of Service web: it was polled for a load-balancer IP"

@@ -85,7 +85,8 @@ def test_built_app_deploys_stays_in_sync_and_follows_changes(new_app: NewApp, cl
     assert noop.executed == [], noop.stdout
     assert writes(seen) == []
     assert sorted(reads(seen)) == sync_listings(ns, "configmaps", "secrets", "services",
-                                                "apps/v1/deployments", "apps/v1/statefulsets")
+                                                "apps/v1/deployments", "apps/v1/statefulsets",
+                                                pull_secret=app.pull_secret)
 
     # 3. a Deployment deleted by hand is restored, without a build or a push
     apps.delete_namespaced_deployment("web", ns)

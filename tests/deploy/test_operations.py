@@ -170,9 +170,10 @@ def test_scale_up_down_to_and_replicas(new_app: NewApp, cluster: Cluster) -> Non
     table = app.run("replicas:store").stdout
     assert "store-0" in table and "store-1" in table and "Running" in table
 
-    # the scale went through the patch path: last-applied says 2 replicas too
-    live = apps.read_namespaced_deployment("web", app.namespace)
-    assert '"replicas": 2' in live.metadata.annotations["hyscale.io/last-applied-configuration"]
+    # web's spec sets no replicas, so the count is the cluster's: a deploy of a change keeps it
+    app.edit_spec("web", props={"A": "2"})
+    assert "deploy:web" in app.deploy("web").executed
+    assert apps.read_namespaced_deployment("web", app.namespace).spec.replicas == 2
 
 
 def test_undeploy_keeps_the_volume_claims_and_their_data_unless_asked(new_app: NewApp,

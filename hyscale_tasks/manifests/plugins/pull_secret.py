@@ -1,8 +1,10 @@
 """ImagePullSecretHandler: a dockerconfigjson Secret with the registry's credentials (§6.2 #1).
 
 The registry credentials are resolved by the caller (the docker SDK's credential lookup lives in
-``image/``); this plugin only writes them down. The Secret is named after the registry and carries
-the app and environment labels only, since every service of the app may share it.
+``image/``); this plugin only writes them down. The Secret is named after the registry and
+carries no app or service label: every service of every app in the namespace that pulls from
+that registry shares it. (HyScale labels it with the app, so two apps relabel it in turn and
+undeploying one removes it from the other; undeploy removes it once nothing pulls with it.)
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import base64
 import json
 
-from hyscale_tasks.manifests.base import APP_LABEL, ENV_LABEL, Plugin, RenderContext, Snippet
+from hyscale_tasks.manifests.base import Plugin, RenderContext, Snippet
 
 DOCKER_HUB = "index.docker.io"
 
@@ -24,11 +26,10 @@ def _contribute(ctx: RenderContext) -> list[Snippet]:
         return []
     config = {"auths": {secret.registry: {"auth": secret.auth}}}
     encoded = base64.b64encode(json.dumps(config, separators=(",", ":")).encode()).decode()
-    labels = {key: value for key, value in ctx.labels.items() if key in (APP_LABEL, ENV_LABEL)}
     return [
         Snippet("Secret", "apiVersion", "v1", secret.registry),
         Snippet("Secret", "kind", "Secret", secret.registry),
-        Snippet("Secret", "metadata", {"name": secret.name, "labels": labels},
+        Snippet("Secret", "metadata", {"name": secret.name},
                 secret.registry),
         Snippet("Secret", "data", {".dockerconfigjson": encoded}, secret.registry),
         Snippet("Secret", "type", "kubernetes.io/dockerconfigjson", secret.registry),
