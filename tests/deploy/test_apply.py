@@ -8,7 +8,9 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+import os
 import re
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -348,3 +350,33 @@ def test_ingress_service_does_not_wait_for_an_ip(new_app: NewApp, cluster: Clust
     # one before the apply (whose is it?), at most two for the address
     assert len(service_reads) <= 3, \
         f"{len(service_reads)} reads of Service web: it was polled for a load-balancer IP"
+
+
+def test_ctrl_c_during_a_replacement_leaves_the_new_object(new_app: NewApp, cluster: Cluster,
+                                                           fault_proxy: FaultProxy,
+                                                           tmp_path: Path) -> None:
+    """Ctrl-C between the delete and the create of a replacement is held until the create is
+    sent: the cluster is left with the old object or the new one, never with neither."""
+    app = new_app("replaceint", kubeconfig=fault_proxy.kubeconfig(cluster.kubeconfig,
+                                                                  tmp_path / "proxied"))
+    app.stateful("store")
+    app.deploy("store")
+    apps = client.AppsV1Api(cluster.api_client())
+    before = apps.read_namespaced_stateful_set("store", app.namespace).metadata.uid
+    app.edit_spec("store", volumes=[{"name": "data", "path": "/data", "size": "2Gi"}])
+    fault_proxy.delay("DELETE", r"/statefulsets/store$", 2.0)
+
+    process = app.start(f"app={app.name}", "deploy:store")
+    cluster.wait_for(lambda: bool(fault_proxy.fired), timeout=60,
+                     what="the replacement to delete the StatefulSet")
+    os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in the terminal: the whole process group
+    result = app.wait(process, check=False)
+
+    assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
+    after = apps.read_namespaced_stateful_set("store", app.namespace)  # a 404 if none was left
+    assert after.metadata.uid != before
+    assert "Stopping once StatefulSet store is created again" in result.stderr, result.stderr
+    assert after.spec.volume_claim_templates[0].spec.resources.requests["storage"] == "2Gi"
+    fault_proxy.clear()
+    assert "deploy:store" in app.deploy("store").executed  # the wait it missed
+    assert app.deploy("store").executed == []
