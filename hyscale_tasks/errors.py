@@ -1,4 +1,4 @@
-"""The one error type for expected failures, and its spec-specific flavour.
+"""The one error type for expected failures, and its flavours: a spec error, a corrupt record.
 
 Anything raised as a :class:`HyscaleError` is the user's to fix: the CLI and the doit actions
 print its text and exit non-zero without a traceback. Every other exception is a bug.
@@ -35,6 +35,22 @@ class SpecError(HyscaleError):
         self.cause = cause
         self.fix = fix
         super().__init__(f"{location}: {cause}\n  fix: {fix}")
+
+
+class CorruptRecordError(HyscaleError, ValueError):
+    """A file the tool wrote (a stage record) that no longer reads as what it wrote.
+
+    Also a ``ValueError``, so the readers that already take an unreadable record for a missing
+    one (the stage is then out of date) keep doing so; one that escapes is printed, with the
+    fix, without a traceback.
+    ``stage`` is the task that writes the file again (``build:web``), when known."""
+
+    def __init__(self, path: Path, reason: str, stage: str | None = None) -> None:
+        self.path = path
+        self.reason = reason
+        redo = f"that stage ({stage}), which writes it again" if stage \
+            else "the stage that wrote it"
+        super().__init__(f"{path} is corrupt ({reason}).\n  fix: remove it; the next run redoes {redo}.")
 
 
 def field_path(parts: tuple[str | int, ...] | list[str | int]) -> str:

@@ -105,9 +105,10 @@ def _address(services: specs.Services, name: str) -> list[str]:
     from hyscale_tasks.cluster.deploy import service_address
     from hyscale_tasks.files import read_json
     from hyscale_tasks.spec.model import service_from_record
+    from hyscale_tasks.spec.records import DEPLOY_RECORD
 
     try:
-        record = read_json(service_paths(services.context.app_home, name).deploy_spec)
+        record = read_json(service_paths(services.context.app_home, name).deploy_spec, DEPLOY_RECORD)
         spec = service_from_record(record["spec"], record["files"])
         return service_address(connect(), services.target.namespace, services.target.app, spec,
                                wait=False)

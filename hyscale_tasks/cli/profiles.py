@@ -14,16 +14,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from doit.tools import config_changed
-
-from hyscale_tasks import __version__
 from hyscale_tasks.cli.exits import InvalidInputError
 from hyscale_tasks.errors import HyscaleError
 from hyscale_tasks.spec.profiles import profile_candidates
 from hyscale_tasks.spec.yamlfile import load_mapping
 from hyscale_tasks.tasks.actions import reports_errors
+from hyscale_tasks.tasks.creators import spec_uptodate
 from hyscale_tasks.tasks.discovery import ServiceEntry, describe
 from hyscale_tasks.tasks.paths import service_paths
+from hyscale_tasks.tasks.uptodate import records_written
 
 TaskCreator = Callable[[], Iterator[dict[str, Any]]]
 
@@ -99,8 +98,7 @@ def with_profile_files(task_spec: TaskCreator, files: dict[str, Path], services:
                                                           app, str(paths.build_spec),
                                                           str(paths.deploy_spec)])],
                    "file_dep": [str(p) for p in entry.spec_inputs],
-                   "uptodate": [config_changed({"hyscale-tasks": __version__,
-                                                "profile-file": str(files[name])})]}
+                   "uptodate": spec_uptodate(paths, profile_file=str(files[name]))}
 
     task_spec_with_profile_files.__doc__ = task_spec.__doc__
     return task_spec_with_profile_files
@@ -108,7 +106,7 @@ def with_profile_files(task_spec: TaskCreator, files: dict[str, Path], services:
 
 @reports_errors
 def spec_stage_with_profile(spec_path: str, profile_path: str, app: str, build_record: str,
-                            deploy_record: str) -> None:
+                            deploy_record: str) -> dict[str, Any]:
     """tasks/actions.py's spec stage, with the profile given by path instead of by name."""
     from hyscale_tasks.spec.records import make_records, write_records
 
@@ -116,3 +114,4 @@ def spec_stage_with_profile(spec_path: str, profile_path: str, app: str, build_r
     for warning in records.warnings:
         print(f"[WARN]  {warning}", file=sys.stderr)
     write_records(records, Path(build_record), Path(deploy_record))
+    return records_written(build_record, deploy_record)

@@ -50,8 +50,7 @@ def context_digest(context: Path, dockerfile: Path, cache_file: Path) -> str:
             path = context / relative
             stat = path.lstat()
             key = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]
-            cached = cache.get(relative)
-            content = str(cached[3]) if cached and cached[:3] == key else sha256_file(path)
+            content = _cached(cache, relative, key) or sha256_file(path)
             fresh[relative] = [*key, content]
             digest.update(f"{relative}\0{stat.st_mode & 0o777:o}\0{content}\n".encode())
         digest.update(b"Dockerfile\0" + sha256_file(dockerfile).encode())
@@ -70,6 +69,16 @@ def unreadable(context: Path, exc: OSError | UnicodeDecodeError) -> HyscaleError
         f"Cannot read {what} in the build context {context}: {why}.\n  fix: make it readable "
         f"(or fix the link), or keep it out of the image by listing it in {context}/.dockerignore; "
         "then run the same command again.")
+
+
+def _cached(cache: dict[str, list[object]], relative: str, key: list[int]) -> str | None:
+    """The cached hash of a file whose (size, mtime, ctime) is ``key``; None for a changed
+    file or an entry that is not ours (the cache is only a cache: never trusted for shape)."""
+    entry = cache.get(relative)
+    if isinstance(entry, list) and len(entry) == 4 and entry[:3] == key \
+            and isinstance(entry[3], str):
+        return entry[3]
+    return None
 
 
 def _load_cache(cache_file: Path) -> dict[str, list[object]]:

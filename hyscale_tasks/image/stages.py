@@ -13,7 +13,7 @@ from typing import Any
 
 from hyscale_tasks.dockerfile.generate import decide
 from hyscale_tasks.errors import HyscaleError
-from hyscale_tasks.files import read_json, write_json_if_changed
+from hyscale_tasks.files import Shape, read_json, write_json_if_changed
 from hyscale_tasks.image import build as builder
 from hyscale_tasks.image import push as pusher
 from hyscale_tasks.image import registry
@@ -23,7 +23,10 @@ from hyscale_tasks.image.context import context_digest
 from hyscale_tasks.image.credentials import find_credentials
 from hyscale_tasks.image.names import DOCKER_HUB, ImageName, local_tag, target_name
 from hyscale_tasks.image.streams import StreamLog
+from hyscale_tasks.spec.records import BUILD_RECORD
 from hyscale_tasks.spec.references import user_dockerfile
+
+BUILT: Shape = {"decision": str}  # state/build.json, as the push stage reads it
 
 
 def user_build(build_record: dict[str, Any]) -> tuple[Path, Path]:
@@ -41,7 +44,7 @@ def user_context_digest(build_record: dict[str, Any], cache: Path) -> str:
 
 def run_build(build_spec: Path, dockerfiles: Path, record: Path, context_cache: Path,
               log_path: Path, verbose: bool) -> None:
-    spec = read_json(build_spec)
+    spec = read_json(build_spec, BUILD_RECORD)
     image = spec["image"]
     decision = decide(image)
     target = target_name(image) if image.get("name") else None
@@ -74,7 +77,7 @@ def run_build(build_spec: Path, dockerfiles: Path, record: Path, context_cache: 
 
 
 def run_push(build_record: Path, record: Path, log_path: Path, verbose: bool) -> None:
-    built = read_json(build_record)
+    built = read_json(build_record, BUILT)
     if built["decision"] == "prebuilt-image":
         write_json_if_changed(record, {"decision": built["decision"], "reference": built["target"]})
         return

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from hyscale_tasks.errors import SpecError
-from hyscale_tasks.files import write_json_if_changed
+from hyscale_tasks.files import Shape, write_json_if_changed
 from hyscale_tasks.spec import limits, rules
 from hyscale_tasks.spec.effective import EffectiveSpec, load_effective
 from hyscale_tasks.spec.model import service_from_record
@@ -40,6 +40,11 @@ from hyscale_tasks.spec.references import (
     user_dockerfile,
 )
 from hyscale_tasks.spec.yamlfile import MAX_YAML_BYTES, load_documents, yaml_error_text
+
+# The fields later stages read from each record (files.read_json checks them on every read).
+BUILD_RECORD: Shape = {"app": str, "service": str, "specDir": str, "image": dict, "buildFiles": list}
+DEPLOY_RECORD: Shape = {"app": str, "service": str, "environment": str, "spec": dict,
+                        "files": dict, "snippets": list}
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 Each turns a :class:`HyscaleError` into doit's ``TaskFailed`` (a clean message, exit 1, no
 traceback), and anything else propagates as the bug it is. Module-level functions only, so that
-``doit -n N`` can send them to worker processes.
+``doit -n N`` can send them to worker processes. The stages whose records later stages read
+return the records' digests as doit values (tasks/uptodate.py ``RecordsAsWritten``), so a
+record damaged after the run makes its own stage run again.
 """
 
 from __future__ import annotations
@@ -16,20 +18,21 @@ from typing import Any, ParamSpec
 from doit.exceptions import TaskFailed
 
 from hyscale_tasks.errors import HyscaleError
-from hyscale_tasks.files import PRIVATE, read_json, write_json_if_changed, write_output_set
+from hyscale_tasks.files import INDEX, PRIVATE, read_json, write_json_if_changed, write_output_set
+from hyscale_tasks.tasks.uptodate import records_written
 
 P = ParamSpec("P")
+Values = dict[str, Any]  # what a python-action returns for doit to keep with the task
 
 
-def reports_errors(action: Callable[P, None]) -> Callable[P, TaskFailed | None]:
+def reports_errors(action: Callable[P, Values | None]) -> Callable[P, TaskFailed | Values | None]:
     @functools.wraps(action)
-    def run(*args: P.args, **kwargs: P.kwargs) -> TaskFailed | None:
+    def run(*args: P.args, **kwargs: P.kwargs) -> TaskFailed | Values | None:
         try:
-            action(*args, **kwargs)
+            return action(*args, **kwargs)
         except HyscaleError as exc:
             print(f"[ERROR]  {exc}", file=sys.stderr)
             return TaskFailed(str(exc), report=False)  # already said once, above
-        return None
     return run
 
 
@@ -40,7 +43,7 @@ def _warn(messages: list[str]) -> None:
 
 @reports_errors
 def spec_stage(spec_path: str, profile: str | None, app: str, build_record: str,
-               deploy_record: str) -> None:
+               deploy_record: str) -> Values:
     from hyscale_tasks.spec.profiles import find_profile
     from hyscale_tasks.spec.records import make_records, write_records
 
@@ -52,6 +55,7 @@ def spec_stage(spec_path: str, profile: str | None, app: str, build_record: str,
     records = make_records(spec, profile_path, app)
     _warn(records.warnings)
     write_records(records, Path(build_record), Path(deploy_record))
+    return records_written(build_record, deploy_record)
 
 
 def _service_name(spec: Path) -> str:
@@ -64,11 +68,12 @@ def _service_name(spec: Path) -> str:
 @reports_errors
 def dockerfile_stage(build_record: str, folder: str, index: str) -> None:
     from hyscale_tasks.dockerfile.generate import plan
+    from hyscale_tasks.spec.records import BUILD_RECORD
 
-    result = plan(read_json(Path(build_record)))
+    result = plan(read_json(Path(build_record), BUILD_RECORD))
     _warn(result.warnings)
     write_output_set(Path(folder), result.files, Path(index))
-    record = read_json(Path(index))
+    record = read_json(Path(index), INDEX)
     record["decision"] = result.decision
     write_json_if_changed(Path(index), record)
 
@@ -84,8 +89,9 @@ def render_manifests(deploy_record: str, push_record: str, folder: str, index: s
     from hyscale_tasks.image.names import pinned_reference
     from hyscale_tasks.manifests.base import PullSecret
     from hyscale_tasks.manifests.render import render_record
+    from hyscale_tasks.spec.records import DEPLOY_RECORD
 
-    record: dict[str, Any] = read_json(Path(deploy_record))
+    record = read_json(Path(deploy_record), DEPLOY_RECORD)
     image = record["spec"].get("image") or {}
     credentials = find_credentials(image.get("registry"))
     pull_secret = PullSecret(credentials.registry, credentials.auth) if credentials else None
@@ -97,25 +103,27 @@ def render_manifests(deploy_record: str, push_record: str, folder: str, index: s
     # Manifests can carry secret values and registry credentials: owner-only, like the records.
     files = {m.file_name: (m.to_yaml().encode(), PRIVATE) for m in manifests}
     write_output_set(Path(folder), files, Path(index))
-    written = read_json(Path(index))
+    written = read_json(Path(index), INDEX)
     written["pinnedImage"] = pinned
     write_json_if_changed(Path(index), written)
 
 
 @reports_errors
 def build_stage(build_spec: str, dockerfiles: str, record: str, context_cache: str, log: str,
-                verbose: bool) -> None:
+                verbose: bool) -> Values:
     from hyscale_tasks.image.stages import run_build
 
     run_build(Path(build_spec), Path(dockerfiles), Path(record), Path(context_cache), Path(log),
               verbose)
+    return records_written(record)
 
 
 @reports_errors
-def push_stage(build_record: str, record: str, log: str, verbose: bool) -> None:
+def push_stage(build_record: str, record: str, log: str, verbose: bool) -> Values:
     from hyscale_tasks.image.stages import run_push
 
     run_push(Path(build_record), Path(record), Path(log), verbose)
+    return records_written(record)
 
 
 def _say(message: str) -> None:
@@ -127,14 +135,15 @@ def deploy_stage(deploy_record: str, push_record: str, manifests_folder: str, ma
                  namespace: str, record: str, log: str) -> None:
     from hyscale_tasks.cluster.deploy import run_deploy
     from hyscale_tasks.spec.model import service_from_record
+    from hyscale_tasks.spec.records import DEPLOY_RECORD
     from hyscale_tasks.tasks.uptodate import rendered_manifests
 
     # Under `doit -n`, the render may have run before this run's push: render again if the
     # digest it pinned is not the pushed one (a no-op when it is), so a deploy never applies
     # a stale image reference.
     render_manifests(deploy_record, push_record, manifests_folder, manifests_index, quiet=True)
-    spec: dict[str, Any] = read_json(Path(deploy_record))
+    spec = read_json(Path(deploy_record), DEPLOY_RECORD)
     service = service_from_record(spec["spec"], spec["files"])
-    rendered = read_json(Path(manifests_index))["files"]
+    rendered = read_json(Path(manifests_index), INDEX)["files"]
     run_deploy(rendered_manifests(Path(manifests_index)), rendered, namespace, spec["app"],
                service, Path(record), Path(log), _say, lambda message: _warn([message]))

@@ -20,13 +20,14 @@ from hyscale_tasks.image.credentials import docker_config_file
 from hyscale_tasks.tasks import actions, signals
 from hyscale_tasks.tasks.context import Context, resolve
 from hyscale_tasks.tasks.discovery import ServiceEntry, discover, spec_files
-from hyscale_tasks.tasks.paths import service_paths
+from hyscale_tasks.tasks.paths import ServicePaths, service_paths
 from hyscale_tasks.tasks.uptodate import (
     ClusterInSync,
     ContextUnchanged,
     ImageAvailable,
     ImagePinned,
     OutputsIntact,
+    RecordsAsWritten,
     RegistryServes,
 )
 
@@ -82,6 +83,12 @@ def _settings(**settings: Any) -> Any:
     return config_changed({"hyscale-tasks": __version__, **settings})
 
 
+def spec_uptodate(paths: ServicePaths, **settings: Any) -> list[Any]:
+    """The spec stage's checks besides its files; also the ``hyscale`` command's, which passes
+    its profile file in ``settings``."""
+    return [_settings(**settings), RecordsAsWritten(paths.build_spec, paths.deploy_spec)]
+
+
 def task_spec() -> Iterator[TaskDict]:
     """Validate each service's spec (and profile) into build and deploy records."""
     ctx, services = _services()
@@ -96,7 +103,7 @@ def task_spec() -> Iterator[TaskDict]:
                                               str(paths.build_spec), str(paths.deploy_spec)])],
             "file_dep": [str(p) for p in entry.spec_inputs],
             "targets": [str(paths.build_spec), str(paths.deploy_spec)],
-            "uptodate": [_settings(profile=ctx.profile)],
+            "uptodate": spec_uptodate(paths, profile=ctx.profile),
             "clean": True,
         }
 
@@ -132,7 +139,7 @@ def task_build() -> Iterator[TaskDict]:
                                                str(paths.build_log), ctx.verbose])],
             "file_dep": [str(paths.build_spec), str(paths.dockerfile_record)],
             "targets": [str(paths.build_record)],
-            "uptodate": [_settings(),
+            "uptodate": [_settings(), RecordsAsWritten(paths.build_record),
                          ContextUnchanged(paths.build_spec, paths.build_record, paths.context_cache),
                          ImageAvailable(paths.build_record, paths.push_record)],
         }
@@ -152,6 +159,7 @@ def task_push() -> Iterator[TaskDict]:
             "file_dep": [str(paths.build_record)],
             "targets": [str(paths.push_record)],
             "uptodate": [_settings(cleanup=os.environ.get("HYS_IMAGE_CLEANUP_POLICY", "")),
+                         RecordsAsWritten(paths.push_record),
                          RegistryServes(paths.build_record, paths.push_record)],
         }
 

@@ -74,3 +74,24 @@ class ServicePaths:
 
 def service_paths(app_home: Path, service: str) -> ServicePaths:
     return ServicePaths(app_home / service)
+
+
+# Each stage record of ServicePaths.state, and the stage that writes it.
+RECORD_STAGES = {
+    "build-spec.json": "spec",
+    "deploy-spec.json": "spec",
+    "dockerfile.json": "dockerfile",
+    "build.json": "build",
+    "context-hashes.json": "build",
+    "push.json": "push",
+    "manifests.json": "manifests",
+    "deploy.json": "deploy",
+}
+
+
+def writing_task(record: Path) -> str | None:
+    """The task that writes ``record`` (``build:web``), when it is a stage record."""
+    stage = RECORD_STAGES.get(record.name)
+    if stage is None or record.parent.name != "state":
+        return None
+    return f"{stage}:{record.parent.parent.name}"

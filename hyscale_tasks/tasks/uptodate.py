@@ -7,12 +7,12 @@ an exception in a probe aborts the whole doit run.
 
 from __future__ import annotations
 
-import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from hyscale_tasks.files import output_set_intact
+from hyscale_tasks.files import INDEX, output_set_intact, read_json, sha256_file
 
 
 class OutputsIntact:
@@ -30,10 +30,47 @@ class OutputsIntact:
 
 def _record(path: Path) -> dict[str, Any] | None:
     try:
-        loaded = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return read_json(path)
+    except (OSError, ValueError):  # missing or corrupt: the stage that writes it is stale
         return None
-    return loaded if isinstance(loaded, dict) else None
+
+
+# The key of a stage's doit values under which it keeps the digests of the records it wrote.
+WRITTEN = "records-written"
+
+
+def records_written(*records: str | Path) -> dict[str, Any]:
+    """The doit values a stage's action returns: the sha256 of each record it wrote (None
+    when there is none), which :class:`RecordsAsWritten` compares on the next run."""
+    return {WRITTEN: _digests(Path(record) for record in records)}
+
+
+def _digests(records: Iterable[Path]) -> dict[str, str | None]:
+    found: dict[str, str | None] = {}
+    for record in records:
+        try:
+            found[str(record)] = sha256_file(record)
+        except OSError:
+            found[str(record)] = None
+    return found
+
+
+class RecordsAsWritten:
+    """False when a stage's record is not the one it wrote: cut short, overwritten with
+    garbage or edited by hand. The stage then runs again and writes it anew, before a later
+    stage reads it (doit's file_dep only tells the later stages that it changed)."""
+
+    def __init__(self, *records: Path) -> None:
+        self.records = records
+
+    def __call__(self, task: Any, values: Any) -> bool:
+        return bool(values.get(WRITTEN) == _digests(self.records))
+
+    def __repr__(self) -> str:
+        names = " and ".join(record.name for record in self.records)
+        if len(self.records) == 1:
+            return f"the record {names} is as the stage wrote it"
+        return f"the records {names} are as the stage wrote them"
 
 
 def registry_serves(push: dict[str, Any]) -> bool:
@@ -168,7 +205,7 @@ def rendered_manifests(index: Path) -> list[dict[str, Any]]:
     """The manifests a render wrote, in the order it wrote them."""
     import yaml
 
-    record = json.loads(index.read_text(encoding="utf-8"))
+    record = read_json(index, INDEX)
     folder = Path(record["folder"])
     return [yaml.safe_load((folder / name).read_text(encoding="utf-8"))
             for name in record["files"]]
@@ -189,7 +226,7 @@ class ClusterInSync:
         try:
             from hyscale_tasks.cluster.insync import drift
 
-            rendered = json.loads(self.manifests_index.read_text(encoding="utf-8"))["files"]
+            rendered = read_json(self.manifests_index, INDEX)["files"]
             self.drift = drift(self.record, self.namespace, rendered)
         except Exception:  # unreachable cluster, bad record: deploy, and let it say what is wrong
             self.drift = "the cluster could not be read"
