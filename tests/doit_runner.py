@@ -20,6 +20,10 @@ SCRUBBED = ("HYSCALE_APPS", "HYSCALE_APP", "HYSCALE_NAMESPACE", "HYSCALE_PROFILE
 ROLLOUT_TIMEOUT = "60"
 
 
+# Root reads every file: a test of an unreadable file runs doit as nobody (util-linux setpriv).
+AS_NOBODY = ("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups")
+
+
 @dataclass
 class DoitResult:
     returncode: int
@@ -40,6 +44,7 @@ class DoitResult:
 class Workspace:
     """An apps folder and a HYSCALE_HOME of a test's own, with no docker login; the cluster is
     ``kubeconfig`` (none by default), and ``extra_env`` goes on top of the environment.
+    ``run_as`` is a command that runs doit as another user (see :data:`AS_NOBODY`).
 
     Every ``doit`` run starts in a process session of its own, so a run that hangs is killed with
     its workers; every result is kept in :attr:`results` (the secret checks read them all)."""
@@ -51,6 +56,7 @@ class Workspace:
     extra_env: dict[str, str] = field(default_factory=dict, kw_only=True)
     results: list[DoitResult] = field(default_factory=list, kw_only=True)
     timeout: float = field(default=120.0, kw_only=True)
+    run_as: tuple[str, ...] = field(default=(), kw_only=True)
 
     def add_app(self, name: str, source: Path | None = None) -> Path:
         target = self.apps / name
@@ -70,7 +76,7 @@ class Workspace:
         return self.wait(self.start(*args), check=check)
 
     def start(self, *args: str) -> subprocess.Popen[str]:
-        command = [sys.executable, "-m", "doit", "-f", str(REPO / "dodo.py"),
+        command = [*self.run_as, sys.executable, "-m", "doit", "-f", str(REPO / "dodo.py"),
                    f"apps={self.apps}", *args]
         return subprocess.Popen(command, cwd=REPO, env=self.env(), text=True,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,

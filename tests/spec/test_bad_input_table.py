@@ -5,21 +5,24 @@ variable, and the fragments the one error message must hold: ``file:line: field`
 and the fix. Every row also checks what holds for all bad input: the run fails, prints no
 traceback, writes nothing under the service's ``state/`` and ``generated-files/``, and never
 prints a secret value. Rows run ``doit`` in a subprocess, as a user would; none needs Docker
-or a cluster. A run that takes longer than the workspace timeout (20 s) fails the row: the
-alias bomb, the FIFO and the deep nesting rows are there for that.
+or a cluster; the unreadable-file rows run it as user nobody when the tests run as root. A
+run that takes longer than the workspace timeout (20 s) fails the row: the alias bomb, the
+FIFO and the deep nesting rows are there for that.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.doit_runner import Workspace
+from tests.doit_runner import AS_NOBODY, Workspace
 
 WEB = "name: web\nimage:\n  name: shop/web\n"  # lines 1-3; rows append from line 4
 BUILT = WEB + "  buildSpec:\n    stackImage: busybox:1.36\n"  # lines 1-5
@@ -43,11 +46,12 @@ class Row:
     variables: tuple[str, ...] = ()
     setup: Setup | None = None  # makes what text cannot (links, FIFOs, big files)
     env: Mapping[str, str] = field(default_factory=dict)
+    unreadable: bool = False  # a file the run must not be able to read: see `another_user`
 
 
 def row(id: str, files: Mapping[str, str | bytes], *expect: str, variables: tuple[str, ...] = (),
-        setup: Setup | None = None, marks: Any = ()) -> Any:
-    return pytest.param(Row(files, expect, variables, setup), id=id, marks=marks)
+        setup: Setup | None = None, unreadable: bool = False) -> Any:
+    return pytest.param(Row(files, expect, variables, setup, unreadable=unreadable), id=id)
 
 
 def web(extra: str) -> dict[str, str | bytes]:
@@ -88,7 +92,6 @@ def outside(name: str) -> Setup:
     return make
 
 
-AS_ROOT = pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
 FIX = "  fix: "
 PROFILED = ("profile=dev",)
 OUTSIDE = "is outside the app folder"
@@ -137,9 +140,10 @@ ROWS = [
         setup=fifo("patch.yaml")),
     row("file-prop-unreadable", web("props:\n  motd: file(motd.txt)\n"),
         "web.hspec:5: props.motd: file() prop motd.txt cannot be read: permission denied",
-        FIX + "chmod a+r", setup=unreadable("motd.txt"), marks=AS_ROOT),
+        FIX + "Make it readable by this user (e.g. 'chmod a+r ", setup=unreadable("motd.txt"),
+        unreadable=True),
     row("spec-unreadable", {}, "web.hspec: service spec file cannot be read: permission denied",
-        setup=unreadable("web.hspec"), marks=AS_ROOT),
+        setup=unreadable("web.hspec"), unreadable=True),
     # --------------------------------------------------------------- paths leaving the app
     row("file-prop-in-parent-folder", web("props:\n  motd: file(../shared.txt)\n"),
         f"web.hspec:5: props.motd: file() prop ../shared.txt {OUTSIDE}", FIX + "Move the file",
@@ -270,8 +274,29 @@ def quick(workspace: Workspace) -> Workspace:
     return workspace
 
 
+@pytest.fixture
+def another_user() -> Iterator[Workspace]:
+    """A workspace whose doit cannot read a file that is chmod 000. Root reads every file (and
+    CI runs as root), so there doit runs as nobody, in a folder nobody may use (pytest's
+    tmp_path is root's only): apps readable, HYSCALE_HOME writable."""
+    as_root = os.geteuid() == 0
+    if as_root and shutil.which("setpriv") is None:
+        pytest.fail("running as root, these rows run doit as nobody with setpriv (util-linux)")
+    root = Path(tempfile.mkdtemp(prefix="hyscale-unreadable-", dir="/tmp"))
+    try:
+        for folder, mode in ((root, 0o755), (root / "apps", 0o755), (root / "home", 0o777),
+                             (root / "docker-config", 0o755)):
+            folder.mkdir(exist_ok=True)
+            folder.chmod(mode)
+        yield Workspace(root / "apps", root / "home", root / "docker-config", timeout=20.0,
+                        run_as=AS_NOBODY if as_root else ())
+    finally:
+        shutil.rmtree(root)
+
+
 @pytest.mark.parametrize("bad", ROWS)
-def test_bad_input_fails_with_one_located_message(bad: Row, quick: Workspace) -> None:
+def test_bad_input_fails_with_one_located_message(bad: Row, request: pytest.FixtureRequest) -> None:
+    quick: Workspace = request.getfixturevalue("another_user" if bad.unreadable else "quick")
     app = quick.apps / "shop"
     app.mkdir()
     for name, content in bad.files.items():
