@@ -17,6 +17,7 @@ from doit.tools import config_changed
 
 from hyscale_tasks import __version__
 from hyscale_tasks.image.credentials import docker_config_file
+from hyscale_tasks.spec.references import outside_allowed
 from hyscale_tasks.tasks import actions, signals
 from hyscale_tasks.tasks.context import Context, resolve
 from hyscale_tasks.tasks.discovery import ServiceEntry, discover, spec_files
@@ -84,9 +85,12 @@ def _settings(**settings: Any) -> Any:
 
 
 def spec_uptodate(paths: ServicePaths, **settings: Any) -> list[Any]:
-    """The spec stage's checks besides its files; also the ``hyscale`` command's, which passes
-    its profile file in ``settings``."""
-    return [_settings(**settings), RecordsAsWritten(paths.build_spec, paths.deploy_spec)]
+    """The spec stage's checks besides its files. Whether files from outside the app folder
+    are allowed is an input: turning it off must re-validate a spec that was rendered with it
+    on, or the outside file would stay in the ConfigMap or the image. Also the ``hyscale``
+    command's, which passes its profile file in ``settings``."""
+    return [_settings(outside_files=outside_allowed(), **settings),
+            RecordsAsWritten(paths.build_spec, paths.deploy_spec)]
 
 
 def task_spec() -> Iterator[TaskDict]:

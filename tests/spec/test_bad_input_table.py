@@ -341,6 +341,26 @@ def test_opt_in_renders_a_file_from_outside_the_app(quick: Workspace) -> None:
     assert "motd:" in config_map
 
 
+def test_turning_the_opt_in_off_validates_the_spec_again(quick: Workspace) -> None:
+    """The opt-in is an input of the spec stage: a spec rendered with it must not stay up to
+    date once it is off, or the outside file would stay in the ConfigMap and the next deploy."""
+    app = quick.apps / "shop"
+    app.mkdir()
+    (app / "web.hspec").write_text(WEB + "props:\n  motd: file(../shared.txt)\n")
+    outside("shared.txt")(app)
+    quick.extra_env["HYSCALE_ALLOW_OUTSIDE_FILES"] = "1"
+    quick.doit("app=shop")
+    assert quick.doit("app=shop").executed == []
+
+    del quick.extra_env["HYSCALE_ALLOW_OUTSIDE_FILES"]
+    refused = quick.doit("app=shop", check=False)
+
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert refused.executed == ["spec:web"]
+    assert f"web.hspec:5: props.motd: file() prop ../shared.txt {OUTSIDE}" in refused.stderr
+    assert OPT_IN in refused.stderr
+
+
 def test_a_symlink_that_stays_in_the_app_is_fine(quick: Workspace) -> None:
     app = quick.apps / "shop"
     (app / "config").mkdir(parents=True)
