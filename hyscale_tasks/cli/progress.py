@@ -78,6 +78,7 @@ class Progress:
     def add_success(self, task: Any) -> None:
         if task.actions:
             self.console.end("DONE")
+            self._found(task)
             self._finish(task)
 
     def add_failure(self, task: Any, fail: Any) -> None:
@@ -145,6 +146,15 @@ class Progress:
         stage, service = _split(task)
         self.results[service].stages.append({"stage": stage, "ran": ran, "reason": reason})
         self.console.info(f"{stage}: {reason}")
+
+    def _found(self, task: Any) -> None:
+        """A stage that found its work done already (the image was in the registry) gives that
+        as its reason in ``-o json``; the stage printed the line itself."""
+        found = self.book.outcome(task)
+        stage, service = _split(task)
+        result = self.results.get(service)
+        if found and result is not None and result.stages and result.stages[-1]["stage"] == stage:
+            result.stages[-1]["reason"] = found
 
     def _finish(self, task: Any) -> None:
         stage, service = _split(task)

@@ -20,6 +20,7 @@ class BuildRequest:
     local_tag: str  # hyscale.io/<app>/<service>[:<tag>]
     buildargs: dict[str, str] = field(default_factory=dict)
     target: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)  # besides OWNER_LABEL: the input digest
 
 
 def build(client: docker.DockerClient, request: BuildRequest, log: StreamLog) -> str:
@@ -32,7 +33,8 @@ def build(client: docker.DockerClient, request: BuildRequest, log: StreamLog) ->
     with docker_errors(f"build {request.local_tag}"):
         events = client.api.build(
             path=str(request.context), dockerfile=dockerfile, tag=request.local_tag,
-            buildargs=request.buildargs or None, target=request.target, labels=OWNER_LABEL,
+            buildargs=request.buildargs or None, target=request.target,
+            labels={**OWNER_LABEL, **request.labels},
             rm=True, forcerm=True, decode=True)
         aux = follow(events, log, f"build image {request.local_tag}")
         image_id = next((str(item["ID"]) for item in reversed(aux) if "ID" in item), None)

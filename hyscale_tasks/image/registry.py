@@ -3,7 +3,9 @@
 One ``HEAD /v2/<repository>/manifests/<tag>`` (plus a token request where the registry uses
 bearer tokens) tells whether the registry still maps the tag to the digest we pushed. The
 manifest Accept headers matter: without them a registry answers with a schema-1 manifest whose
-digest is a different one (test-infra §3). No Docker engine is involved.
+digest is a different one (test-infra §3). No Docker engine is involved. Every read, this one
+and image/remote.py's manifest and config reads, goes through :func:`read`, with the user's
+login (basic, or the bearer token the registry asks for).
 
 A registry that is down for a while (5xx, no answer in ``HYS_REGISTRY_TIMEOUT`` seconds, refused
 connections) raises :class:`RegistryUnavailableError`, apart from a refused login: a deploy whose
@@ -20,6 +22,7 @@ import re
 import urllib.error
 import urllib.parse
 import urllib.request
+from typing import Any
 
 from hyscale_tasks.errors import HyscaleError
 from hyscale_tasks.image.credentials import RegistryCredentials
@@ -111,24 +114,42 @@ def is_loopback(host: str) -> bool:
 
 def served_digest(image: ImageName, credentials: RegistryCredentials | None) -> str | None:
     """The digest the registry serves for ``image``'s tag, or None when it has no such tag."""
-    url = f"{base_url(image)}/v2/{image.api_repository}/manifests/{urllib.parse.quote(image.tag)}"
-    headers = {"Accept": MANIFEST_TYPES}
-    if credentials is not None:
+    answer = read(image, credentials, f"manifests/{urllib.parse.quote(image.tag)}",
+                  MANIFEST_TYPES, method="HEAD")
+    if answer is None:
+        return None
+    digest = answer[0].get("docker-content-digest")
+    return str(digest) if digest else None
+
+
+Answer = tuple[dict[str, str], bytes]  # the response headers (lower-case names) and body
+
+
+def read(image: ImageName, credentials: RegistryCredentials | None, path: str, accept: str,
+         method: str = "GET") -> Answer | None:
+    """One read of ``/v2/<repository>/<path>`` with the user's login: basic auth, or the bearer
+    token the registry's challenge asks for (kept for the next read of that repository). None
+    when the registry answers 404; an error that says what failed otherwise."""
+    url = f"{base_url(image)}/v2/{image.api_repository}/{path}"
+    headers = {"Accept": accept}
+    key = (image.host, image.api_repository)
+    if key in _TOKENS:
+        headers["Authorization"] = "Bearer " + _TOKENS[key]
+    elif credentials is not None:
         headers["Authorization"] = "Basic " + credentials.auth
     try:
-        return _head(url, headers)
+        try:
+            return _open(url, headers, method)
+        except urllib.error.HTTPError as exc:
+            challenge = exc.headers.get("WWW-Authenticate", "")
+            if exc.code != 401 or not challenge.lower().startswith("bearer"):
+                raise
+            _TOKENS[key] = _token(challenge, credentials, image)
+            headers["Authorization"] = "Bearer " + _TOKENS[key]
+            return _open(url, headers, method)
     except urllib.error.HTTPError as exc:
         if exc.code == 404:
             return None
-        challenge = exc.headers.get("WWW-Authenticate", "")
-        if exc.code == 401 and challenge.lower().startswith("bearer"):
-            headers["Authorization"] = "Bearer " + _token(challenge, credentials, image)
-            try:
-                return _head(url, headers)
-            except urllib.error.HTTPError as again:
-                if again.code == 404:
-                    return None
-                exc = again
         raise _unavailable(image.registry, exc) or RegistryError(_refusal(image, exc.code)) \
             from None
     except (urllib.error.URLError, OSError) as exc:
@@ -138,11 +159,35 @@ def served_digest(image: ImageName, credentials: RegistryCredentials | None) -> 
             "  fix: check that the registry is up and its address is right.") from None
 
 
-def _head(url: str, headers: dict[str, str]) -> str | None:
-    request = urllib.request.Request(url, method="HEAD", headers=headers)
-    with urllib.request.urlopen(request, timeout=timeout()) as response:
-        digest = response.headers.get("Docker-Content-Digest")
-    return str(digest) if digest else None
+# Bearer tokens by (registry host, repository), for the reads of one process (one stage).
+_TOKENS: dict[tuple[str, str], str] = {}
+MAX_READ = 4 * 1024 * 1024  # bytes: a manifest or an image config is a few KiB
+
+
+def _open(url: str, headers: dict[str, str], method: str) -> Answer:
+    request = urllib.request.Request(url, method=method, headers=headers)
+    with _OPENER.open(request, timeout=timeout()) as response:
+        body = b"" if method == "HEAD" else response.read(MAX_READ + 1)
+        if len(body) > MAX_READ:
+            raise RegistryError(f"{url} answered more than {MAX_READ} bytes; not a manifest "
+                                "or an image config.")
+        return {name.lower(): value for name, value in response.headers.items()}, body
+
+
+class _KeepLoginOnItsHost(urllib.request.HTTPRedirectHandler):
+    """A blob read may be redirected to storage elsewhere (S3, a CDN) that must not get the
+    registry login, and refuses a request that carries two kinds of auth."""
+
+    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str,
+                         headers: Any, newurl: str) -> urllib.request.Request | None:
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None and urllib.parse.urlsplit(newurl).netloc != \
+                urllib.parse.urlsplit(req.full_url).netloc:
+            new.remove_header("Authorization")
+        return new
+
+
+_OPENER = urllib.request.build_opener(_KeepLoginOnItsHost())
 
 
 def _token(challenge: str, credentials: RegistryCredentials | None, image: ImageName) -> str:

@@ -1,13 +1,19 @@
 """The ``build`` and ``push`` stages of one service, from its build record to theirs.
 
-Build record (``state/build.json``): the decision, the local image id, the local tag, the
-image's registry name and, for a user Dockerfile, the digest of the build context. Push record
-(``state/push.json``): the image id pushed, registry, repository, tag and digest. Both are
-written only when their content changes, so an unchanged image stops the chain.
+Build record (``state/build.json``): the decision, the image's registry name, the input digest
+(image/inputs.py), for a user Dockerfile the digest of the build context, and where the image
+is: ``source`` "built" or "pulled" (in the local engine: ``imageId``, ``localTag``) or
+"registry" (found there by image/reuse.py, never built here: ``imageId`` is the registry's
+config digest, ``registryDigest`` what the tag resolves to, and the local engine may not have
+it). Push record (``state/push.json``): the image id, registry, repository, tag and digest; for
+an image found in the registry, the digest it serves, nothing pushed. ``note`` in either says
+what the registry's answer changed, for the reporters (tasks/reasons.py). Both are written only
+when their content changes, so an unchanged image stops the chain.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,25 +22,20 @@ from hyscale_tasks.errors import HyscaleError
 from hyscale_tasks.files import Shape, read_json, write_json_if_changed
 from hyscale_tasks.image import build as builder
 from hyscale_tasks.image import push as pusher
-from hyscale_tasks.image import registry
+from hyscale_tasks.image import registry, reuse
 from hyscale_tasks.image.cleanup import clean_up
 from hyscale_tasks.image.client import connect
 from hyscale_tasks.image.context import context_digest
-from hyscale_tasks.image.credentials import find_credentials
+from hyscale_tasks.image.credentials import RegistryCredentials, find_credentials
+from hyscale_tasks.image.inputs import INPUTS_LABEL
 from hyscale_tasks.image.names import DOCKER_HUB, ImageName, local_tag, target_name
+from hyscale_tasks.image.remote import RemoteImage
+from hyscale_tasks.image.reuse import user_build
 from hyscale_tasks.image.streams import StreamLog
 from hyscale_tasks.spec.records import BUILD_RECORD
-from hyscale_tasks.spec.references import user_dockerfile
+from hyscale_tasks.tasks.paths import ServicePaths
 
 BUILT: Shape = {"decision": str}  # state/build.json, as the push stage reads it
-
-
-def user_build(build_record: dict[str, Any]) -> tuple[Path, Path]:
-    found = user_dockerfile({"image": build_record["image"]}, Path(build_record["specDir"]))
-    if found is None:
-        raise HyscaleError("image.dockerfile is missing from the build record")
-    context, dockerfile = found
-    return context.path, dockerfile.path
 
 
 def user_context_digest(build_record: dict[str, Any], cache: Path) -> str:
@@ -55,25 +56,88 @@ def run_build(build_spec: Path, dockerfiles: Path, record: Path, context_cache: 
     if decision == "prebuilt-image":
         write_json_if_changed(record, result)  # nothing to build: the image exists already
         return
-    client = connect()
-    tag = local_tag(spec["app"], spec["service"], image.get("tag"))
+    inputs = reuse.build_inputs(spec, decision, dockerfiles, context_cache)
+    result["inputs"] = inputs.digest
+    if decision == "user-dockerfile":
+        result["contextDigest"] = inputs.context_digest
     with StreamLog(log_path, verbose) as log:
-        if decision == "stack-image":
-            result["imageId"] = builder.pull(client, str(image["buildSpec"]["stackImage"]), log)
+        found, last_push = reuse.Found(), _previous(_push_record(record))
+        if target is not None and not _built_here(_previous(record), inputs.digest):
+            found = reuse.look_in_registry(target, inputs, last_push, log)
+        if found.image is not None and _pushed_from_here(last_push, found.image):
+            # Our own push of an image this engine still has (the build record was lost):
+            # recorded as built, as it was, so the push and what follows stay as they are.
+            result.update(_here(spec, inputs, str(found.image.image_id)))
+            found = reuse.Found()
+        elif found.image is not None:
+            result.update(source="registry", imageId=found.image.image_id,
+                          registryDigest=found.image.digest)
         else:
-            if decision == "generate":
-                context, dockerfile = dockerfiles, dockerfiles / "Dockerfile"
-            else:
-                context, dockerfile = user_build(spec)
-                result["contextDigest"] = context_digest(context, dockerfile, context_cache)
-            settings = image.get("dockerfile") or {}
-            request = builder.BuildRequest(
-                context, dockerfile, tag,
-                {str(k): str(v) for k, v in (settings.get("args") or {}).items()},
-                settings.get("target"))
-            result["imageId"] = builder.build(client, request, log)
-            result["localTag"] = tag
+            result.update(_make(spec, inputs, log))
+    if found.note:
+        result["note"] = found.note
+        if not verbose:  # else the build log's echo said it already
+            _say(found.note)
     write_json_if_changed(record, result)
+
+
+def _make(spec: dict[str, Any], inputs: reuse.BuildInputs, log: StreamLog) -> dict[str, Any]:
+    """Build (or, for a stack image as is, pull) the image here; its part of the record."""
+    client = connect()
+    if inputs.decision == "stack-image":
+        return _here(spec, inputs, builder.pull(client, str(inputs.stack_image), log))
+    assert inputs.context is not None and inputs.dockerfile is not None
+    request = builder.BuildRequest(inputs.context, inputs.dockerfile, _local_tag(spec),
+                                   inputs.buildargs or {}, inputs.target,
+                                   {INPUTS_LABEL: inputs.digest})
+    return _here(spec, inputs, builder.build(client, request, log))
+
+
+def _here(spec: dict[str, Any], inputs: reuse.BuildInputs, image_id: str) -> dict[str, Any]:
+    """The record's part for an image in the local engine."""
+    if inputs.decision == "stack-image":
+        return {"source": "pulled", "imageId": image_id}
+    return {"source": "built", "imageId": image_id, "localTag": _local_tag(spec)}
+
+
+def _local_tag(spec: dict[str, Any]) -> str:
+    return local_tag(spec["app"], spec["service"], spec["image"].get("tag"))
+
+
+def _pushed_from_here(last_push: dict[str, Any] | None, remote: RemoteImage) -> bool:
+    """``remote`` is what this service last pushed from this engine, and the engine has it."""
+    if last_push is None or last_push.get("source") == "registry" or not remote.image_id \
+            or last_push.get("imageId") != remote.image_id \
+            or last_push.get("digest") not in remote.digests:
+        return False
+    try:
+        return builder.image_exists(connect(), remote.image_id)
+    except HyscaleError:  # no engine: the registry's image is the one to use
+        return False
+
+
+def _previous(record: Path) -> dict[str, Any] | None:
+    try:
+        return read_json(record)
+    except (OSError, ValueError):
+        return None
+
+
+def _push_record(build_record: Path) -> Path:
+    return ServicePaths(build_record.parent.parent).push_record
+
+
+def _built_here(previous: dict[str, Any] | None, inputs: str) -> bool:
+    """The last build made an image of these very inputs in this engine, and it is still there:
+    build again as always (docker's cache gives the same image), no registry read."""
+    if previous is None or previous.get("inputs") != inputs or \
+            previous.get("source") not in ("built", "pulled") or not previous.get("imageId"):
+        return False
+    return builder.image_exists(connect(), str(previous["imageId"]))
+
+
+def _say(note: str) -> None:
+    print(f"[INFO]  {note}", file=sys.stderr, flush=True)
 
 
 def run_push(build_record: Path, record: Path, log_path: Path, verbose: bool) -> None:
@@ -83,6 +147,9 @@ def run_push(build_record: Path, record: Path, log_path: Path, verbose: bool) ->
         return
     target = ImageName(*built["push"]) if built.get("push") else ImageName.parse(built["target"])
     credentials = find_credentials(target.host if target.host != DOCKER_HUB else None)
+    if built.get("source") == "registry":
+        _record_registry_image(built, target, credentials, record, log_path)
+        return
     if credentials is None:
         raise pusher.missing_login(target.host)
     # Asked first, with our own deadline: a registry that is down says so, in seconds, where
@@ -98,3 +165,24 @@ def run_push(build_record: Path, record: Path, log_path: Path, verbose: bool) ->
         "registry": target.registry, "repository": target.repository, "tag": target.tag,
         "digest": digest, "reference": f"{target.reference}@{digest}"})
 
+
+def _record_registry_image(built: dict[str, Any], target: ImageName,
+                           credentials: RegistryCredentials | None, record: Path,
+                           log_path: Path) -> None:
+    """The build found this image in the registry: nothing to push, no Docker engine to ask.
+    One read says the tag still is that image (it may have moved since the build looked)."""
+    digest = str(built["registryDigest"])
+    served = registry.served_digest(target, credentials)
+    if served != digest:
+        raise HyscaleError(
+            f"{target.reference} changed in the registry since the build stage found it there "
+            f"({digest}; now {served or 'no such tag'}), and this image was not built here.\n"
+            "  fix: run the same command again: the build stage builds it or finds it anew.")
+    note = f"{reuse.IN_REGISTRY} ({digest}): {target.reference}; nothing pushed"
+    with StreamLog(log_path, False) as log:
+        log.write(note)
+    _say(note)
+    write_json_if_changed(record, {
+        "decision": built["decision"], "imageId": built["imageId"], "source": "registry",
+        "registry": target.registry, "repository": target.repository, "tag": target.tag,
+        "digest": digest, "reference": f"{target.reference}@{digest}", "note": note})

@@ -6,6 +6,8 @@ without a second evaluation: it wraps each task's uptodate checks to note which 
 reads the file dependencies doit found changed (``task.dep_changed``) and, for the two spec
 records, compares the content the spec stage is about to replace with what it wrote, so the
 reason can name the field. Only field names are shown, never values: the records hold secrets.
+Once a task ran, :meth:`ReasonBook.outcome` adds what it found when that is the real news (the
+image for these inputs was already in the registry: nothing built, nothing pushed).
 Reporters (tasks/reporter.py, the ``hyscale`` CLI) own one book and call it from their hooks.
 """
 
@@ -34,6 +36,8 @@ RECORD_NOUNS = {
 }
 # Records compared field by field: small, and what a user edits shows up in them.
 COMPARED = {"build-spec.json", "deploy-spec.json"}
+# Records whose stage may note what it found (image/stages.py): see ReasonBook.outcome.
+NOTED = {"build.json", "push.json"}
 MAX_FIELDS = 3
 UP_TO_DATE = "up to date"
 
@@ -91,6 +95,19 @@ class ReasonBook:
         reasons = [f"{Path(t).name} is missing" for t in task.targets if not Path(t).exists()] \
             or [self._changed(Path(dep)) for dep in sorted(changed)] or verdict.stale
         return "; ".join(dict.fromkeys(reasons)) or "its inputs changed"
+
+    def outcome(self, task: Any) -> str | None:
+        """What a task that just succeeded found, when it says more than why it ran: the build
+        and push stages note in their records that the registry had the image for their inputs
+        (nothing built or pushed) or that its tag held another image. Call it from
+        ``add_success``; a task that wrote no note has none."""
+        for target in task.targets:
+            if Path(target).name in NOTED:
+                record = _read_json(Path(target))
+                note = record.get("note") if isinstance(record, dict) else None
+                if note:
+                    return str(note)
+        return None
 
     def _changed_files(self, task: Any) -> list[str]:
         """doit stops looking at files once a check said "stale" (``task.dep_changed`` is then

@@ -6,6 +6,8 @@ docs/cli.md) prints, for every task that has actions::
     {"event": "start", "task": "build:web", "stage": "build", "service": "web",
      "reason": "index.html changed", "time": 1767225600.12}
     {"event": "success", "task": "build:web", ..., "seconds": 3.1}
+    {"event": "success", "task": "build:api", ..., "seconds": 0.1, "reason": "image for these
+     inputs already in the registry (sha256:...): ...; nothing built"}
     {"event": "skip", "task": "push:web", ..., "reason": "up to date"}
     {"event": "failure", "task": "deploy:web", ..., "kind": "TaskFailed", "message": "..."}
 
@@ -60,7 +62,9 @@ class JsonLinesReporter:
 
     def add_success(self, task: Any) -> None:
         if task.actions:
-            self._emit("success", **task_fields(task), seconds=self._seconds(task))
+            found = self.book.outcome(task)  # e.g. the image was in the registry: not built
+            self._emit("success", **task_fields(task), seconds=self._seconds(task),
+                       **({"reason": found} if found else {}))
 
     def add_failure(self, task: Any, fail: Any) -> None:
         self._counts["failed"] += 1

@@ -105,7 +105,9 @@ _REGISTRY_ANSWERS: dict[tuple[Any, ...], bool] = {}
 
 class ImageAvailable:
     """The built image can still be pushed or is still served: the registry has the pushed
-    digest (no Docker call), or else the local image is still there (one Docker call)."""
+    digest (no Docker call), or else the local image is still there (one Docker call). An
+    image the build found in the registry (a fresh runner's) is available while the registry
+    still serves it for the tag; when it does not, the build looks again, or builds."""
 
     def __init__(self, build_record: Path, push_record: Path) -> None:
         self.build_record = build_record
@@ -117,6 +119,10 @@ class ImageAvailable:
             return False
         if built.get("decision") == "prebuilt-image":
             return True
+        if built.get("source") == "registry":  # found there, never in this engine: only there
+            where = built.get("push") or [None, None, None]
+            return registry_serves({"registry": where[0], "repository": where[1], "tag": where[2],
+                                    "digest": built.get("registryDigest")})
         pushed = _record(self.push_record)
         if pushed is not None and pushed.get("imageId") == built.get("imageId") \
                 and registry_serves(pushed):

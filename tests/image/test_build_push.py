@@ -89,7 +89,7 @@ def test_build_log_and_push_log_hold_what_docker_said(web: ImageApp, registry: R
 
 def test_verbose_echoes_the_build_log_to_the_console(web: ImageApp, registry: Registry) -> None:
     first = web.results[0]
-    assert f"Step 1/8 : FROM {registry.stack_image}" in first.stderr
+    assert f"Step 1/9 : FROM {registry.stack_image}" in first.stderr  # 9: the inputs label
     assert "Successfully built" in first.stderr
     assert f"The push refers to repository [{registry.host}/{web.repository('web')}]" in first.stderr
 
