@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from hyscale_tasks.image.inputs import INPUTS_LABEL
-from tests.image.apps import ImageApp, make_app
+from tests.image.apps import ImageApp, assert_no_secret, make_app
 from tests.image.conftest import app_name
 from tests.image.test_build_push import DOCKERFILE
 from tests.infra.dockerd import SecondDaemon
@@ -101,7 +101,7 @@ def _second_engine(fresh: Fresh) -> Any:
 
 
 def test_a_fresh_runner_builds_nothing_pushes_nothing_and_pins_the_same_digests(
-        fresh: Fresh) -> None:
+        fresh: Fresh, registry: Registry) -> None:
     runner = fresh.runner()
     result = runner.run("push", "manifests")
 
@@ -122,6 +122,8 @@ def test_a_fresh_runner_builds_nothing_pushes_nothing_and_pins_the_same_digests(
         assert client.images.list(all=True) == []  # the engine stayed empty
     finally:
         client.close()
+
+    assert_no_secret(runner, registry.password, registry.auth)  # the probe used the login
 
     fresh.engine_relay.reset()
     fresh.registry.reset()
@@ -161,6 +163,7 @@ def test_one_changed_artifact_on_a_fresh_runner_rebuilds_exactly_that_service(fr
     assert pushed["digest"] != fresh.pushed.push_record("web")["digest"]
     assert fresh.pushed.registry is not None
     assert fresh.pushed.registry.served_digest(runner.repository("web"), "1.0") == pushed["digest"]
+    assert runner.build_record("web")["inputs"] != fresh.pushed.build_record("web")["inputs"]
     for service in ("api", "base"):
         assert runner.deployed_image(service) == fresh.pushed.deployed_image(service)
     assert IN_REGISTRY in result.stderr  # for api and base
