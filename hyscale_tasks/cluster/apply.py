@@ -118,6 +118,7 @@ def apply_service(client: DynamicClient, namespace: str, manifests: list[dict[st
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
     recorded = {(ref.kind, ref.name): ref for ref in previous}
     applied: list[ObjectRef] = []
+    written = 0
     for manifest, resource, live in zip(ordered, resources, lives, strict=True):
         digest = manifest_digest(manifest)
         extra = {LAST_UPDATED: stamp}
@@ -136,10 +137,14 @@ def apply_service(client: DynamicClient, namespace: str, manifests: list[dict[st
             done, now = apply_object(resource, namespace, body, live, report)
         if manifest["kind"] == "StatefulSet" and done == "changed":
             _restart_unready_pods(client, namespace, manifest, report)
+        written += done != "unchanged"
         applied.append(ObjectRef(manifest["kind"], manifest["apiVersion"],
                                  manifest["metadata"]["name"], digest, object_version(now),
                                  shared=is_pull_secret(manifest)))
-    _prune(client, namespace, ordered, applied, previous, report)
+    written += _prune(client, namespace, ordered, applied, previous, report)
+    if not written:
+        # A CI runner without records meets what an earlier run deployed: say why nothing moved.
+        report("The cluster already runs these manifests: nothing was written")
     return applied
 
 
@@ -257,8 +262,9 @@ def _read(resource: Any, name: str, namespace: str, what: str) -> dict[str, Any]
 
 
 def _prune(client: DynamicClient, namespace: str, manifests: list[dict[str, Any]],
-           applied: list[ObjectRef], previous: list[ObjectRef], report: Report) -> None:
-    """Delete what this service applied before and no longer generates (module doc)."""
+           applied: list[ObjectRef], previous: list[ObjectRef], report: Report) -> int:
+    """Delete what this service applied before and no longer generates (module doc); returns
+    how many objects were deleted."""
     current = {(ref.kind, ref.name) for ref in applied}
     stale = {(ref.kind, ref.name): ref.api_version for ref in previous
              if not ref.shared and ref.kind != "PersistentVolumeClaim"}
@@ -269,10 +275,12 @@ def _prune(client: DynamicClient, namespace: str, manifests: list[dict[str, Any]
         for kind, api_version in _PRUNED_KINDS:
             for name in _labelled(client, namespace, kind, api_version, selector):
                 stale.setdefault((kind, name), api_version)
+    deleted = 0
     for (kind, name), api_version in stale.items():
         if (kind, name) not in current:
             report(f"Deleting stale {kind} {name}")
-            delete_object(client, ObjectRef(kind, api_version, name, ""), namespace)
+            deleted += delete_object(client, ObjectRef(kind, api_version, name, ""), namespace)
+    return deleted
 
 
 def _labelled(client: DynamicClient, namespace: str, kind: str, api_version: str,

@@ -160,3 +160,15 @@ def container_log(core: client.CoreV1Api, namespace: str, pod: str, container: s
     except Exception:  # the log is a help for the reader, never a reason to fail
         return ""
     return str(text or "")
+
+
+def secret_keys(pod: Any, container: str, secret: str) -> list[str]:
+    """The keys ``container`` reads from Secret ``secret`` (the pod spec has them even where the
+    spec annotation, redacted, does not)."""
+    keys = []
+    for spec in (pod.spec.containers or []) if pod.spec else []:
+        for env in spec.env or [] if spec.name == container else []:
+            ref = env.value_from.secret_key_ref if env.value_from else None
+            if ref is not None and ref.name == secret and ref.key not in keys:
+                keys.append(str(ref.key))
+    return keys

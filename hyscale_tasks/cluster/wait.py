@@ -9,7 +9,7 @@ LimitRange, a RuntimeClass that does not exist: the ReplicaSet's ``ReplicaFailur
 StatefulSet's ``FailedCreate`` events; at once), and a pod the kubelet cannot set up (a Secret or
 ConfigMap volume that does not exist, a hostPath that is not there, a sandbox the runtime cannot
 make, any other warning that keeps coming back: once it has lasted, see
-:func:`~hyscale_tasks.cluster.diagnose.blocking_event`). A wait that reaches its deadline names
+:func:`~hyscale_tasks.cluster.blocked.blocking_event`). A wait that reaches its deadline names
 the last warnings the cluster gave about the pods, never only "still in progress".
 
 Read errors are retried by the API client (:mod:`hyscale_tasks.cluster.client`), under every read
@@ -43,19 +43,21 @@ from typing import Any
 
 from kubernetes import client
 
+from hyscale_tasks.cluster.blocked import (
+    blocking_event,
+    cannot_create,
+    refused_for_good,
+    said_by,
+)
 from hyscale_tasks.cluster.client import api_errors
 from hyscale_tasks.cluster.diagnose import (
     CONFIG_ERROR,
     IMAGE_PULL,
     PULL_REFUSED,
     START_ERRORS,
-    Diagnosis,
-    blocking_event,
-    cannot_create,
     diagnose,
-    refused_for_good,
-    said_by,
 )
+from hyscale_tasks.cluster.diagnosis import Diagnosis
 from hyscale_tasks.cluster.pods import (
     ContainerState,
     condition,

@@ -222,6 +222,7 @@ def test_deploying_what_runs_from_another_machine_writes_nothing(
 
     assert sorted(t for t in result.executed if t.startswith("deploy")) == ["deploy:store", "deploy:web"]
     assert f"Applying ConfigMap {app.name}-web" in result.stderr
+    assert result.stderr.count("The cluster already runs these manifests: nothing was written") == 2
     assert writes(seen) == [], "objects the cluster holds as the manifests say were written again"
     assert all(is_dry_run(r) for r in seen if r["action"] not in ("get", "list", "watch")), seen
     # the premise: the manifests hold such values, the API server dropped them

@@ -27,7 +27,8 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from hyscale_tasks.cluster.diagnose import SETUP_PERSISTS, UNKNOWN_PERSISTS, Diagnosis
+from hyscale_tasks.cluster.blocked import SETUP_PERSISTS, UNKNOWN_PERSISTS
+from hyscale_tasks.cluster.diagnosis import Diagnosis
 from hyscale_tasks.cluster.wait import wait_for_rollout
 from tests.infra.registry import Registry
 from tests.kube.cluster import Cluster

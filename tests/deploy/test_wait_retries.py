@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from hyscale_tasks.cluster.diagnose import Diagnosis
+from hyscale_tasks.cluster.diagnosis import Diagnosis
 from hyscale_tasks.cluster.wait import wait_for_rollout
 from tests.infra.registry import Registry
 from tests.kube.cluster import Cluster
