@@ -13,7 +13,13 @@ pushed once before. Timed, in one run and alternating so that a busy moment hits
 Also printed: the Docker API calls and the registry requests (uploads apart) of one fresh run,
 counted by relays at the network boundary. Needs root (a second dockerd) and the test services:
     W=$(mktemp -d); scripts/test-services start $W .venv/bin/python; . $W/env
-    .venv/bin/python -m benchmarks.bench_fresh
+    .venv/bin/python -m benchmarks.bench_fresh            # up to the push
+    .venv/bin/python -m benchmarks.bench_fresh --deploy   # up to the deploy, on the test cluster
+
+With ``--deploy`` every run is ``doit -n 4 -P process deploy`` into one namespace of the test
+cluster (deleted afterwards): the fresh run finds the cluster already running its manifests and
+writes nothing (counted in the API server's audit log), the full rebuild pins new digests and
+rolls every service's pod.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from benchmarks.bench_image import SPEC
@@ -32,16 +40,21 @@ from benchmarks.timing import median_seconds
 from tests.infra.dockerd import SecondDaemon
 from tests.infra.registry import Registry, write_docker_config
 from tests.infra.relay import Relay
+from tests.kube.cluster import Cluster, KubeEnv
 
 REPO = Path(__file__).resolve().parents[1]
 SERVICES = 10
 RUNS = 3
 UPLOADS = ("PUT", "POST", "PATCH", "DELETE")
+NAMESPACE = f"bench-fresh-{os.getpid()}"
+
+
+STAGE = "deploy" if "--deploy" in sys.argv[1:] else "push"
 
 
 def _doit(apps: Path) -> list[str]:
     return [sys.executable, "-m", "doit", "-f", str(REPO / "dodo.py"), f"apps={apps}", "app=bench",
-            "-n", "4", "-P", "process", "push"]
+            f"namespace={NAMESPACE}", "-n", "4", "-P", "process", STAGE]
 
 
 def _fresh_copy(source: Path, root: Path) -> Path:
@@ -72,7 +85,8 @@ def main() -> None:
     registry = Registry.from_env()
     host, port = registry.host.rsplit(":", 1)
     run = str(os.getpid())
-    with tempfile.TemporaryDirectory() as folder, Relay.tcp(host, int(port)) as registry_relay:
+    with tempfile.TemporaryDirectory() as folder, Relay.tcp(host, int(port)) as registry_relay, \
+            _cluster(Path(folder)) as cluster:
         tmp = Path(folder)
         source = tmp / "source" / "bench"
         source.mkdir(parents=True)
@@ -84,11 +98,16 @@ def main() -> None:
             registry.host: (registry.user, registry.password)})
         env = {**os.environ, "DOCKER_CONFIG": str(config)}
         env.pop("DOCKER_HOST", None)
+        if cluster is not None:
+            env["KUBECONFIG"] = str(cluster.kubeconfig)
         subprocess.run(_doit(source.parent), cwd=REPO, check=True, capture_output=True,
                        env={**env, "HYSCALE_HOME": str(tmp / "first-home")})  # pushed once before
 
         registry_relay.reset()
+        mark = len(cluster.audit()) if cluster is not None else 0
         first, docker_calls = _fresh_run(source, tmp / "counted", env, reuse=True)
+        cluster_writes = [r for r in cluster.audit()[mark:] if r["verb"] in UPLOADS
+                          and "dryRun" not in r["query"]] if cluster is not None else []
         fresh = [first]
         requests = registry_relay.snapshot()[1]
         uploads = [r for r in requests if r.method in UPLOADS]
@@ -99,14 +118,30 @@ def main() -> None:
             fresh.append(_fresh_run(source, tmp / f"fresh{n}", env, reuse=True)[0])
             version.append(median_seconds([sys.executable, "-m", "doit", "--version"], env, 3))
     fresh_s, rebuild_s, version_s = (statistics.median(x) for x in (fresh, rebuild, version))
-    print(f"fresh runner, unchanged {SERVICES}-service app, doit -n 4 push (median of {len(fresh)}):")
+    print(f"fresh runner, unchanged {SERVICES}-service app, doit -n 4 {STAGE} "
+          f"(median of {len(fresh)}):")
     print(f"  now (registry has these inputs): {fresh_s * 1000:.0f} ms = {fresh_s / version_s:.1f}x "
           f"doit --version ({version_s * 1000:.0f} ms)")
     print(f"  full rebuild (HYS_REUSE_REGISTRY_IMAGES=false, median of {len(rebuild)}): "
           f"{rebuild_s * 1000:.0f} ms = {rebuild_s / version_s:.1f}x doit --version; "
           f"now / rebuild = {fresh_s / rebuild_s:.3f} ({rebuild_s / fresh_s:.1f}x faster)")
     print(f"  one fresh run: {docker_calls} Docker API calls, {len(requests)} registry requests "
-          f"({len(requests) / SERVICES:.1f} per service), {len(uploads)} uploads")
+          f"({len(requests) / SERVICES:.1f} per service), {len(uploads)} uploads"
+          + (f", {len(cluster_writes)} API writes" if STAGE == "deploy" else ""))
+
+
+@contextmanager
+def _cluster(workdir: Path) -> Iterator[Cluster | None]:
+    """With --deploy, the test cluster (the namespace is deleted afterwards)."""
+    if STAGE != "deploy":
+        yield None
+        return
+    cluster = Cluster(KubeEnv.from_env(), workdir)
+    cluster.track(NAMESPACE)
+    try:
+        yield cluster
+    finally:
+        cluster.close()
 
 
 if __name__ == "__main__":

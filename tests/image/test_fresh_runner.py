@@ -14,68 +14,26 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from hyscale_tasks.image.inputs import INPUTS_LABEL
-from tests.image.apps import ImageApp, assert_no_secret, make_app
+from tests.image.apps import assert_no_secret, make_app
 from tests.image.conftest import app_name
+from tests.image.fresh import Fresh, touch_all
 from tests.image.test_build_push import DOCKERFILE
 from tests.infra.dockerd import SecondDaemon
 from tests.infra.registry import Registry
-from tests.infra.relay import Relay, Request
+from tests.infra.relay import Relay
 
 pytestmark = pytest.mark.docker
 
 SERVICES = ("web", "api", "base")
 IN_REGISTRY = "image for these inputs already in the registry (sha256:"
-UPLOADS = ("PUT", "POST", "PATCH", "DELETE")
-
-
-@dataclass
-class Fresh:
-    """The app as first pushed, and what a fresh runner works with."""
-
-    pushed: ImageApp
-    registry: Relay  # specs name it as their registry
-    engine: SecondDaemon
-    engine_relay: Relay  # DOCKER_HOST of the fresh runs
-    root: Path
-    copies: list[ImageApp] = field(default_factory=list)
-
-    def runner(self) -> ImageApp:
-        """A fresh runner: a copy of the app folder with new mtimes, an empty HYSCALE_HOME, the
-        same login, the empty engine."""
-        number = len(self.copies) + 1
-        root = self.root / f"runner{number}"
-        apps = root / "apps"
-        shutil.copytree(self.pushed.folder, apps / self.pushed.name, copy_function=shutil.copy)
-        _touch_all(apps, time.time() + 3600 * number)  # new, and unlike any earlier copy's
-        copy = ImageApp(apps, root / "hyscale-home", self.pushed.docker_config, name=self.pushed.name,
-                        registry=self.pushed.registry, registry_host=self.pushed.registry_host)
-        copy.extra_env["DOCKER_HOST"] = self.engine_relay.url
-        self.copies.append(copy)
-        self.engine_relay.reset()
-        self.registry.reset()
-        return copy
-
-    def uploads(self) -> list[Request]:
-        return [r for r in self.registry.snapshot()[1] if r.method in UPLOADS]
-
-    def builds(self) -> list[Request]:
-        return [r for r in self.engine_relay.snapshot()[1] if r.path.split("?")[0].endswith("/build")]
-
-
-def _touch_all(folder: Path, when: float) -> None:
-    for path in [folder, *folder.rglob("*")]:
-        os.utime(path, (when, when), follow_symlinks=False)
 
 
 @pytest.fixture
@@ -210,7 +168,7 @@ def test_new_mtimes_alone_run_nothing_in_the_whole_chain(fresh: Fresh, docker_re
     none a new content. doit compares content (md5) and the build context digest re-hashes a
     file whose mtime changed: nothing runs, Docker is not asked."""
     app = fresh.pushed
-    _touch_all(app.folder, time.time() + 7200)
+    touch_all(app.folder, time.time() + 7200)
     app.extra_env["DOCKER_HOST"] = docker_relay.url
     docker_relay.reset()
     result = app.run("push", "manifests")

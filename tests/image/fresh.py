@@ -1,0 +1,56 @@
+"""A fresh CI runner, for the tests of issue #11: a copy of an app's files with new mtimes, an
+empty HYSCALE_HOME, the same login, and a Docker engine with an empty data-root, behind relays
+that count what reaches that engine and the registry."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.image.apps import ImageApp
+from tests.infra.dockerd import SecondDaemon
+from tests.infra.relay import Relay, Request
+
+UPLOADS = ("PUT", "POST", "PATCH", "DELETE")
+
+
+@dataclass
+class Fresh:
+    """The app as first pushed, and what a fresh runner works with."""
+
+    pushed: ImageApp
+    registry: Relay  # specs name it as their registry
+    engine: SecondDaemon
+    engine_relay: Relay  # DOCKER_HOST of the fresh runs
+    root: Path
+    copies: list[ImageApp] = field(default_factory=list)
+
+    def runner(self) -> ImageApp:
+        """A fresh runner: a copy of the app folder with new mtimes, an empty HYSCALE_HOME, the
+        same login, the empty engine."""
+        number = len(self.copies) + 1
+        root = self.root / f"runner{number}"
+        apps = root / "apps"
+        shutil.copytree(self.pushed.folder, apps / self.pushed.name, copy_function=shutil.copy)
+        touch_all(apps, time.time() + 3600 * number)  # new, and unlike any earlier copy's
+        copy = ImageApp(apps, root / "hyscale-home", self.pushed.docker_config, name=self.pushed.name,
+                        registry=self.pushed.registry, registry_host=self.pushed.registry_host)
+        copy.extra_env["DOCKER_HOST"] = self.engine_relay.url
+        self.copies.append(copy)
+        self.engine_relay.reset()
+        self.registry.reset()
+        return copy
+
+    def uploads(self) -> list[Request]:
+        return [r for r in self.registry.snapshot()[1] if r.method in UPLOADS]
+
+    def builds(self) -> list[Request]:
+        return [r for r in self.engine_relay.snapshot()[1] if r.path.split("?")[0].endswith("/build")]
+
+
+def touch_all(folder: Path, when: float) -> None:
+    for path in [folder, *folder.rglob("*")]:
+        os.utime(path, (when, when), follow_symlinks=False)
