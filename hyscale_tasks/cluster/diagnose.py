@@ -387,6 +387,18 @@ def _check(service: ServiceSpec | None, container: str) -> tuple[str, str] | Non
     return None
 
 
+def _probe_said(unhealthy: list[Any]) -> str:
+    """What the probes said most often (the latest of equals): a container the kubelet is
+    stopping for its failed liveness probe resets the last probe's connection, which is not why
+    it failed."""
+    said: dict[str, int] = {}
+    for event in unhealthy:  # oldest first
+        text = re.sub(r"^(Readiness|Liveness|Startup) probe failed:\s*", "",
+                      str(event.message or "")).strip()[:200]
+        said[text] = said.pop(text, 0) + event_count(event)  # re-inserted: the latest last
+    return max(reversed(said.items()), key=lambda item: item[1])[0]
+
+
 def _health(service: ServiceSpec | None, pod: Any, container: ContainerState,
             unhealthy: list[Any], restarted: bool = False) -> Diagnosis:
     """Every failed probe is one failure of the spec's health check, readiness or liveness
@@ -400,8 +412,7 @@ def _health(service: ServiceSpec | None, pod: Any, container: ContainerState,
         ready.status != "True" and since is not None and since <= first else ""
     check = _check(service, container.name)
     where = f" ({check[0]}, {check[1]})" if check else ""
-    said = re.sub(r"^(Readiness|Liveness|Startup) probe failed:\s*", "",
-                  str(unhealthy[-1].message or "")).strip()[:200]
+    said = _probe_said(unhealthy)
     then = "; the kubelet restarted the container for it" if restarted else ""
     return Diagnosis(f"Health check specified for service failed {failures} "
                      f"time{'s' if failures != 1 else ''}{in_succession}{where}: {said}{then}",
