@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hyscale_tasks.spec.effective import EffectiveSpec
-from hyscale_tasks.spec.model import Prop, Secrets, ServiceSpec
+from hyscale_tasks.spec.model import Prop, Secrets, ServiceSpec, redacted_spec
 from hyscale_tasks.spec.reading import KiB, MiB, human_size
 from hyscale_tasks.spec.yamlfile import JsonPath
 
@@ -101,15 +101,6 @@ def _check_total(effective: EffectiveSpec, parts: list[_Part], total: int, what:
                          f"{human_size(largest.size)})", fix)
 
 
-def _redacted(data: dict[str, Any]) -> dict[str, Any]:
-    """The spec as the service-spec annotation carries it: no secrets (annotate.py)."""
-    spec = {key: value for key, value in data.items() if key != "secrets"}
-    if isinstance(spec.get("agents"), list):
-        spec["agents"] = [{k: v for k, v in agent.items() if k != "secrets"}
-                          if isinstance(agent, dict) else agent for agent in spec["agents"]]
-    return spec
-
-
 def _largest_value(value: Any, where: JsonPath) -> _Part:
     """The field whose text is biggest in the annotation, to say what to move out."""
     if isinstance(value, dict):
@@ -123,7 +114,7 @@ def _largest_value(value: Any, where: JsonPath) -> _Part:
 
 
 def _check_spec_annotation(effective: EffectiveSpec) -> None:
-    redacted = _redacted(effective.data)
+    redacted = redacted_spec(effective.data)
     text = json.dumps(redacted, separators=(",", ":"), ensure_ascii=False)
     size = len(text.encode())
     if size <= SPEC_ANNOTATION_BYTES:

@@ -325,3 +325,13 @@ def service_from_record(data: dict[str, Any], files: dict[str, str]) -> ServiceS
         load_balancer=_load_balancer(data.get("loadBalancer")),
         raw=data,
     )
+
+
+def redacted_spec(raw: dict[str, Any]) -> dict[str, Any]:
+    """The spec without secret values (the service's and its agents'): what the
+    ``hyscale.io/service-spec`` annotation carries and its size check measures."""
+    spec = {key: value for key, value in raw.items() if key != "secrets"}
+    if isinstance(spec.get("agents"), list):
+        spec["agents"] = [{k: v for k, v in agent.items() if k != "secrets"}
+                          if isinstance(agent, dict) else agent for agent in spec["agents"]]
+    return spec

@@ -18,14 +18,7 @@ from hyscale_tasks.manifests.base import (
     Snippet,
 )
 from hyscale_tasks.manifests.config_data import config_map_data, secret_data
-
-
-def redacted_spec(raw: dict[str, Any]) -> dict[str, Any]:
-    spec = {key: value for key, value in raw.items() if key != "secrets"}
-    if isinstance(spec.get("agents"), list):
-        spec["agents"] = [{k: v for k, v in agent.items() if k != "secrets"}
-                          if isinstance(agent, dict) else agent for agent in spec["agents"]]
-    return spec
+from hyscale_tasks.spec.model import redacted_spec
 
 
 def _service_spec(ctx: RenderContext) -> list[Snippet]:
