@@ -7,9 +7,8 @@ failed and what to check; a 404 is a normal answer, handled where it is asked fo
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,9 +20,10 @@ from kubernetes.config.config_exception import ConfigException
 from urllib3.util.retry import Retry
 
 from hyscale_tasks import __version__
+from hyscale_tasks.cluster import endpoint
+from hyscale_tasks.cluster.endpoint import REQUEST_TIMEOUT, kubeconfig_path
 from hyscale_tasks.errors import HyscaleError
 
-REQUEST_TIMEOUT = 30  # seconds for one API call; waits use their own deadlines
 READ_RETRIES = 1  # an unanswered request is sent once more, so one stall costs at most 2 timeouts
 # Transient failures (a reset connection, an unanswered request, 429 and 5xx answers: an etcd
 # leader change, an overloaded or restarting API server) are retried with back-off, by urllib3
@@ -46,11 +46,6 @@ class Cluster:
     api: client.ApiClient
     context: str  # the kubeconfig context, recorded so a context switch redeploys
     kubeconfig: Path
-
-
-def kubeconfig_path() -> Path:
-    first = (os.environ.get("KUBECONFIG") or "").split(os.pathsep)[0]
-    return Path(first).expanduser() if first else Path.home() / ".kube" / "config"
 
 
 def current_context(path: Path | None = None) -> str:
@@ -81,11 +76,16 @@ def _connect(path: Path) -> Cluster:
                            "  fix: set KUBECONFIG to your cluster's kubeconfig, or create "
                            "~/.kube/config.")
     settings = client.Configuration()
+    client_files = endpoint.client_file_folder()
     try:
-        config.load_kube_config(config_file=str(path), client_configuration=settings)
+        config.load_kube_config(config_file=str(path), client_configuration=settings,
+                                temp_file_path=str(client_files))
     except (ConfigException, OSError, ValueError, TypeError) as exc:
         raise ClusterError(f"Kubeconfig {path} seems to be invalid: {exc}\n"
                            "  fix: check it with 'kubectl config view'.") from None
+    context = current_context(path)
+    with suppress(OSError):  # (only a later no-op's shortcut would be lost)
+        endpoint.remember(path, context, settings, client_files)
     settings.retries = TRANSIENT_RETRIES
     api = client.ApiClient(configuration=settings)
     # The API server names the field manager of plain updates (a scale) after the User-Agent.
@@ -102,7 +102,7 @@ def _connect(path: Path) -> Cluster:
         return response
 
     rest.request = with_deadline
-    return Cluster(api, current_context(path), path)
+    return Cluster(api, context, path)
 
 
 def _check_kubernetes(response: Any, kubeconfig: Path, server: str) -> None:

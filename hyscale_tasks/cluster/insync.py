@@ -11,11 +11,14 @@ these reads need.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hyscale_tasks.cluster.client import Cluster, connect, get_json
+from hyscale_tasks.cluster import endpoint
 from hyscale_tasks.cluster.objects import MANIFEST_DIGEST, ObjectRef, object_version
 from hyscale_tasks.files import read_json, write_json_if_changed
+
+if TYPE_CHECKING:
+    from hyscale_tasks.cluster.client import Cluster
 
 APP_LABEL = "hyscale.io/app-name"
 # The kinds a service's manifests hold; others (a snippet's) are guessed the way kubectl would,
@@ -25,6 +28,54 @@ _PLURALS = {"Ingress": "ingresses", "NetworkPolicy": "networkpolicies",
 
 # (kubeconfig, namespace, app label, collection path) -> the listed objects by name
 _LISTINGS: dict[tuple[str, str, str, str], dict[str, dict[str, Any]]] = {}
+
+
+class Reader:
+    """GETs for the in-sync check: through the endpoint the official client resolved in an
+    earlier run (:mod:`~hyscale_tasks.cluster.endpoint`), which spares a no-op run the client's
+    import; through the client itself when there is none, or once the endpoint fails."""
+
+    def __init__(self) -> None:
+        self.kubeconfig = endpoint.kubeconfig_path()
+        self._endpoint = endpoint.recall(self.kubeconfig)
+        self._cluster: Cluster | None = None
+
+    @property
+    def context(self) -> str:
+        return self._endpoint.context if self._endpoint is not None else self.cluster().context
+
+    def cluster(self) -> Cluster:
+        if self._cluster is None:
+            # (imported here: importing the client is what the kept endpoint saves)
+            from hyscale_tasks.cluster.client import connect
+
+            self._cluster = connect()
+        return self._cluster
+
+    def get(self, path: str, query: list[tuple[str, str]] | None = None,
+            **path_params: str) -> dict[str, Any] | None:
+        if self._endpoint is not None:
+            try:
+                return endpoint.get_json(self._endpoint, path, query, **path_params)
+            except endpoint.EndpointUnusableError:
+                # the client resolves the kubeconfig again (an exec plugin's new token), or
+                # says why it cannot
+                endpoint.forget(self.kubeconfig)
+                self._endpoint = None
+        from hyscale_tasks.cluster.client import get_json
+
+        return get_json(self.cluster(), path, query, **path_params)
+
+
+_READERS: dict[Path, Reader] = {}
+
+
+def reader() -> Reader:
+    """One reader per kubeconfig per process: every service checked in a run shares it."""
+    path = endpoint.kubeconfig_path()
+    if path not in _READERS:
+        _READERS[path] = Reader()
+    return _READERS[path]
 
 
 def drift(record: Path, namespace: str, rendered: dict[str, str]) -> str | None:
@@ -41,7 +92,7 @@ def drift(record: Path, namespace: str, rendered: dict[str, str]) -> str | None:
         return "the manifests changed"
     if not data.get("ready"):
         return "the last rollout did not finish"
-    cluster = connect()
+    cluster = reader()
     if data.get("context") != cluster.context:
         return f"last deployed with kube context {data.get('context')}"
     objects = [ObjectRef.from_json(item) for item in data.get("objects", [])]
@@ -67,6 +118,8 @@ def remember_versions(record: Path, cluster: Cluster, namespace: str,
         data = read_json(record)
     except (OSError, ValueError):
         return
+    from hyscale_tasks.cluster.client import get_json
+
     wanted = set(objects)
     for item in data.get("objects", []):
         ref = ObjectRef.from_json(item)
@@ -82,14 +135,14 @@ def forget_listings() -> None:
     _LISTINGS.clear()
 
 
-def _find(cluster: Cluster, namespace: str, app_label: str, ref: ObjectRef) -> dict[str, Any] | None:
+def _find(cluster: Reader, namespace: str, app_label: str, ref: ObjectRef) -> dict[str, Any] | None:
     path = _path(ref)
     key = (str(cluster.kubeconfig), namespace, app_label, path)
     if ref.shared:
         return _by_name(cluster, namespace, path, ref.name)  # shared by apps: no app label
     if key not in _LISTINGS:
         query = [("labelSelector", f"{APP_LABEL}={app_label}")] if app_label else None
-        listing = get_json(cluster, path, query=query, namespace=namespace) or {}
+        listing = cluster.get(path, query, namespace=namespace) or {}
         _LISTINGS[key] = {str(item["metadata"]["name"]): item
                           for item in listing.get("items") or [] if isinstance(item, dict)}
     found = _LISTINGS[key].get(ref.name)
@@ -99,11 +152,11 @@ def _find(cluster: Cluster, namespace: str, app_label: str, ref: ObjectRef) -> d
     return found
 
 
-def _by_name(cluster: Cluster, namespace: str, path: str, name: str) -> dict[str, Any] | None:
+def _by_name(cluster: Reader, namespace: str, path: str, name: str) -> dict[str, Any] | None:
     """One object, read once per run for every service that applied it."""
     key = (str(cluster.kubeconfig), namespace, "", f"{path}/{name}")
     if key not in _LISTINGS:
-        found = get_json(cluster, path + "/{name}", namespace=namespace, name=name)
+        found = cluster.get(path + "/{name}", namespace=namespace, name=name)
         _LISTINGS[key] = {name: found} if found is not None else {}
     return _LISTINGS[key].get(name)
 

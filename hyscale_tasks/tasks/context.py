@@ -16,6 +16,7 @@ from doit import get_initial_workdir, get_var
 from doit.exceptions import InvalidCommand
 
 from hyscale_tasks.errors import HyscaleError
+from hyscale_tasks.home import hyscale_home
 from hyscale_tasks.spec import names
 
 DEFAULT_APPS = "apps"
@@ -33,11 +34,6 @@ class Context:
     @property
     def app_home(self) -> Path:
         return self.home / "apps" / self.app
-
-
-def hyscale_home() -> Path:
-    configured = os.environ.get("HYSCALE_HOME")
-    return Path(configured).expanduser().resolve() if configured else Path.home() / ".hyscale"
 
 
 def _variable(name: str) -> str | None:
