@@ -41,7 +41,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from kubernetes import client
+from kubernetes import client, watch
+from kubernetes.client.exceptions import ApiException
 
 from hyscale_tasks.cluster.blocked import (
     blocking_event,
@@ -82,7 +83,7 @@ NOT_SYNCED_YET = re.compile(r"failed to sync \S+ cache|timed out waiting for the
 CLAIM_NOT_SEEN_YET = re.compile(r'persistentvolumeclaim "[^"]+" not found')
 REVISION = "deployment.kubernetes.io/revision"
 TEMPLATE_HASH = "pod-template-hash"
-POLL = 1.0
+CHECK_EVERY = 1  # seconds (a watch's timeout is whole seconds) between looks at the pods
 # How far the API server's clock may be behind ours when telling a StatefulSet's new FailedCreate
 # events from old ones (events count whole seconds).
 CLOCK_SLACK = 2.0
@@ -218,7 +219,27 @@ def wait_for_rollout(api: client.ApiClient, namespace: str, app: str, kind: str,
             return diagnose(core, namespace, service, name, pods)
         if time.monotonic() > deadline:
             return _timed_out(core, namespace, service, name, rollout, limit)
-        time.sleep(POLL)
+        _until_changed(apps, kind, namespace, workload)
+
+
+def _until_changed(apps: client.AppsV1Api, kind: str, namespace: str, workload: Any) -> None:
+    """Return when the workload changes (the controller counts one more ready replica) or after
+    :data:`CHECK_EVERY` seconds: a watch from the version just read, so the wait notices a
+    finished rollout the moment the controller reports it, not at the next poll; the pods'
+    fatal states (which do not change the workload) are still looked at every few seconds."""
+    lister = apps.list_namespaced_stateful_set if kind == "StatefulSet" else \
+        apps.list_namespaced_deployment
+    events = watch.Watch().stream(
+        lister, namespace, field_selector=f"metadata.name={workload.metadata.name}",
+        resource_version=workload.metadata.resource_version, timeout_seconds=CHECK_EVERY)
+    with api_errors(f"watch {kind} {workload.metadata.name}"):
+        try:
+            next(events, None)
+        except ApiException as exc:  # 410: the version is too old to watch from; read it anew
+            if exc.status != 410:
+                raise
+        finally:
+            events.close()
 
 
 def _timed_out(core: client.CoreV1Api, namespace: str, service: ServiceSpec | None, name: str,

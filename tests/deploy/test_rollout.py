@@ -21,6 +21,7 @@ probe, 10 s in.
 from __future__ import annotations
 
 import re
+import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
@@ -309,6 +310,22 @@ def test_zero_replicas_deploy_without_waiting(new_app: NewApp, cluster: Cluster)
     rows = status_rows(app.run("status:web"))
     assert rows["web"]["Status"] == "Not Running"
     assert "0 replicas" in rows["web"]["Message"]
+
+
+def test_the_wait_watches_each_workload_rather_than_polling_it(new_app: NewApp,
+                                                              cluster: Cluster) -> None:
+    """A watch from the version just read ends the moment the controller reports the pods ready
+    (benchmarks/bench_peers.py measures how soon); a poll would notice it up to a period late."""
+    app = new_app("watch")
+    app.web(health=True)  # ready 10 s in at the earliest: the wait goes round a few times
+    app.stateful()
+    app.deploy()
+
+    watched = {(r["resource"], urllib.parse.unquote(r["query"]))
+               for r in cluster.audit() if r["action"] == "watch"}
+    for resource, name in (("deployments", "web"), ("statefulsets", "store")):
+        assert any(kind == resource and f"fieldSelector=metadata.name={name}" in query
+                   and "resourceVersion=" in query for kind, query in watched), watched
 
 
 def test_fixing_the_spec_after_a_failed_deploy_converges(new_app: NewApp, cluster: Cluster) -> None:
