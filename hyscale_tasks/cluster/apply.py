@@ -33,6 +33,7 @@ from kubernetes.dynamic.exceptions import (
 )
 
 from hyscale_tasks.cluster.client import Cluster, ClusterError, api_errors, describe
+from hyscale_tasks.cluster.discovery import dynamic_client
 from hyscale_tasks.cluster.objects import (
     APPLIED_KINDS,
     LAST_UPDATED,
@@ -71,7 +72,7 @@ Report = Callable[[str], None]
 
 def dynamic(cluster: Cluster) -> DynamicClient:
     with api_errors("read the API discovery"):
-        return DynamicClient(cluster.api)
+        return dynamic_client(cluster.api)
 
 
 def ensure_namespace(client: DynamicClient, namespace: str, report: Report) -> None:

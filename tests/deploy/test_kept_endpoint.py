@@ -133,3 +133,20 @@ def _refused(cluster: Cluster, authorization: str) -> bool:
         except client.ApiException as exc:
             return exc.status == 401
     return False
+
+
+def test_the_api_discovery_is_cached_privately_and_whole(new_app: NewApp) -> None:
+    """The dynamic client's discovery cache is the user's own file, written whole: deploy
+    processes starting together (``-n 4 -P process``) never read half of one (the client's
+    default, a file in the shared /tmp rewritten in place, made them log ``load cache error``)."""
+    app = new_app("discover")
+    for name in ("one", "two", "three", "four"):
+        app.web(name)
+
+    result = app.deploy(extra=["-n", "4", "-P", "process"])
+
+    assert "cache error" not in result.stderr, result.stderr
+    [cache] = (app.home / "cache" / "discovery").iterdir()
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o600
+    assert stat.S_IMODE(cache.parent.stat().st_mode) == 0o700
+    assert "v1" in json.loads(cache.read_text())["resources"]["apis"]["apps"]
