@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
+from hyscale_tasks import lines
+
 ACTIVITY_WIDTH = 82
 HEADER_STARS = "*" * 26
 FOOTER = "*" * 104
@@ -88,8 +90,7 @@ class Console:
 
 def error(message: str) -> None:
     """An error line on stderr, HyScale's ``[ERROR]`` tag on each line of the message."""
-    for line in message.splitlines() or [""]:
-        print(f"[ERROR]  {line}" if not line.startswith("  ") else line, file=sys.stderr, flush=True)
+    lines.error(message)
 
 
 def _activity(message: str) -> str:

@@ -9,11 +9,11 @@ takes the file itself (:func:`with_profile_files`); every other task is the prod
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from hyscale_tasks import lines
 from hyscale_tasks.cli.exits import InvalidInputError
 from hyscale_tasks.errors import HyscaleError
 from hyscale_tasks.spec.profiles import profile_candidates
@@ -112,6 +112,6 @@ def spec_stage_with_profile(spec_path: str, profile_path: str, app: str, build_r
 
     records = make_records(Path(spec_path), Path(profile_path), app)
     for warning in records.warnings:
-        print(f"[WARN]  {warning}", file=sys.stderr)
+        lines.warn(warning)
     write_records(records, Path(build_record), Path(deploy_record))
     return records_written(build_record, deploy_record)

@@ -16,6 +16,7 @@ from hyscale_tasks.cluster.objects import APPLIED_KINDS, ObjectRef
 from hyscale_tasks.cluster.pods import APP_LABEL, list_pods, selector
 from hyscale_tasks.cluster.status import find_workload, state_of
 from hyscale_tasks.files import write_if_changed
+from hyscale_tasks.lines import say
 
 Report = Callable[[str], None]
 SCALE_TIMEOUT = 120
@@ -44,7 +45,7 @@ def service_logs(cluster: Cluster, namespace: str, app: str, service: str, lines
     else:
         chosen = max(pods, key=lambda p: str(p.metadata.creation_timestamp or ""))
     name = chosen.metadata.name
-    print(f"Service Logs from {name}", file=sys.stderr)
+    say(f"Service Logs from {name}")
     with api_errors(f"read the log of {name}"):
         if follow:
             stream: Any = core.read_namespaced_pod_log(name, namespace, container=service,

@@ -13,7 +13,6 @@ create is sent: the cluster is left with the old object or the new one, never wi
 from __future__ import annotations
 
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +22,7 @@ from typing import Any
 from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic.exceptions import NotFoundError
 
+from hyscale_tasks import lines
 from hyscale_tasks.cluster.client import ClusterError, api_errors
 
 DELETE_TIMEOUT = 120
@@ -125,7 +125,7 @@ def _signals_held(what: str) -> Iterator[None]:
 
     def hold(signum: int, frame: Any) -> None:
         if not held:
-            print(f"Stopping once {what} is created again", file=sys.stderr, flush=True)
+            lines.say(f"Stopping once {what} is created again")
         held.append(signum)
 
     previous = {signum: signal.signal(signum, hold) for signum in (signal.SIGINT, signal.SIGTERM)}

@@ -13,10 +13,10 @@ when their content changes, so an unchanged image stops the chain.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
+from hyscale_tasks import lines
 from hyscale_tasks.dockerfile.generate import decide
 from hyscale_tasks.errors import HyscaleError
 from hyscale_tasks.files import Shape, read_json, write_json_if_changed
@@ -137,7 +137,7 @@ def _built_here(previous: dict[str, Any] | None, inputs: str) -> bool:
 
 
 def _say(note: str) -> None:
-    print(f"[INFO]  {note}", file=sys.stderr, flush=True)
+    lines.info(note)
 
 
 def run_push(build_record: Path, record: Path, log_path: Path, verbose: bool) -> None:

@@ -10,13 +10,13 @@ record damaged after the run makes its own stage run again.
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ParamSpec
 
 from doit.exceptions import TaskFailed
 
+from hyscale_tasks import lines
 from hyscale_tasks.errors import HyscaleError
 from hyscale_tasks.files import INDEX, PRIVATE, read_json, write_json_if_changed, write_output_set
 from hyscale_tasks.tasks.uptodate import records_written
@@ -31,14 +31,14 @@ def reports_errors(action: Callable[P, Values | None]) -> Callable[P, TaskFailed
         try:
             return action(*args, **kwargs)
         except HyscaleError as exc:
-            print(f"[ERROR]  {exc}", file=sys.stderr)
+            lines.say(f"[ERROR]  {exc}")
             return TaskFailed(str(exc), report=False)  # already said once, above
     return run
 
 
 def _warn(messages: list[str]) -> None:
     for message in messages:
-        print(f"[WARN]  {message}", file=sys.stderr)
+        lines.warn(message)
 
 
 @reports_errors
@@ -127,7 +127,7 @@ def push_stage(build_record: str, record: str, log: str, verbose: bool) -> Value
 
 
 def _say(message: str) -> None:
-    print(f"[INFO]  {message}", file=sys.stderr, flush=True)
+    lines.info(message)
 
 
 @reports_errors

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+from hyscale_tasks import lines
 from hyscale_tasks.files import write_json_if_changed
 from hyscale_tasks.tasks.actions import reports_errors
 
@@ -12,7 +12,7 @@ STATUS_WIDTHS = [30, 15, 20, 40, 40, 20]
 
 
 def _say(message: str) -> None:
-    print(f"[INFO]  {message}", file=sys.stderr, flush=True)
+    lines.info(message)
 
 
 @reports_errors
