@@ -63,12 +63,16 @@ def object_version(live: dict[str, Any]) -> str:
     (ConfigMaps, Secrets, Services: an edit of data, spec, labels or annotations changes it, a
     load balancer's address in the status does not)."""
     metadata = live.get("metadata") or {}
+    # The last-updated time says when, not what: deploys of several services that share an
+    # object (the pull Secret), run at once, may each stamp it a second apart with the same
+    # content, and that must not make every one of them but the last see drift.
+    annotations = {key: value for key, value in (metadata.get("annotations") or {}).items()
+                   if key != LAST_UPDATED}
     generation = metadata.get("generation")
     if generation:
         # The generation moves with the spec only; labels and annotations are the tool's too.
         marks = {"labels": metadata.get("labels") or {},
-                 "annotations": {key: value for key, value
-                                 in (metadata.get("annotations") or {}).items()
+                 "annotations": {key: value for key, value in annotations.items()
                                  if not key.startswith(_CONTROLLER_ANNOTATIONS)}}
         text = json.dumps(marks, sort_keys=True, separators=(",", ":"))
         return f"generation {generation} sha256:" + hashlib.sha256(text.encode()).hexdigest()
@@ -76,6 +80,7 @@ def object_version(live: dict[str, Any]) -> str:
                if key not in ("status", "kind", "apiVersion", "metadata")}
     content["metadata"] = {key: value for key, value in metadata.items()
                            if key not in _BOOKKEEPING}
+    content["metadata"]["annotations"] = annotations
     text = json.dumps(content, sort_keys=True, separators=(",", ":"))
     return "content sha256:" + hashlib.sha256(text.encode()).hexdigest()
 

@@ -131,6 +131,29 @@ def test_service_or_secret_deleted_by_hand_is_restored_by_the_next_deploy(
     assert app.deploy("web").executed == []
 
 
+def test_the_shared_pull_secret_stamped_again_with_the_same_content_is_not_drift(
+        new_app: NewApp, cluster: Cluster) -> None:
+    """Services deployed at once (``doit -n 4``) each apply the pull Secret they share; when the
+    first one made it, the others' applies carry their own last-updated time, a second later.
+    The content is the same: the services that applied it before must not redeploy."""
+    app = new_app("stamp")
+    app.web("one")
+    app.web("two")
+    app.deploy()
+    core = client.CoreV1Api(cluster.api_client())
+    core.patch_namespaced_secret(app.pull_secret, app.namespace, {"metadata": {"annotations": {
+        "hyscale.io/last-updated-at": "2000-01-01 00:00:00"}}})
+
+    assert app.deploy().executed == []
+    core.patch_namespaced_secret(app.pull_secret, app.namespace, {"data": {
+        ".dockerconfigjson": "e30="}})  # {}: a login gone is drift
+    # (the first service's deploy puts it back, and the second then finds it in sync)
+    assert app.deploy().executed == ["deploy:one"]
+    assert core.read_namespaced_secret(app.pull_secret, app.namespace).data[
+        ".dockerconfigjson"] != "e30="
+    assert app.deploy().executed == []
+
+
 def test_an_unrelated_object_of_the_namespace_is_not_drift(new_app: NewApp, cluster: Cluster) -> None:
     """Other tools' objects in the namespace, and other apps', are none of the check's business."""
     app = _deployed(new_app, cluster)
