@@ -76,6 +76,7 @@ from hyscale_tasks.spec.model import ServiceSpec
 # A container waiting for one of these will not start without a change to the spec or cluster.
 FATAL_WAITING = {*IMAGE_PULL, "CrashLoopBackOff", CONFIG_ERROR, *START_ERRORS}
 UNHEALTHY_LIMIT = 3
+PULL_ATTEMPTED = {"ErrImagePull", "ImagePullBackOff"}  # a pull was tried, and its event will say why
 # The kubelet's words for a Secret or ConfigMap it could not read yet (retried with back-off).
 NOT_SYNCED_YET = re.compile(r"failed to sync \S+ cache|timed out waiting for the condition")
 # A StatefulSet's pod can reach the scheduler before the scheduler's cache has the claim the
@@ -134,20 +135,20 @@ def _retried_by_the_kubelet(core: client.CoreV1Api, pod: Any, container: Contain
     """A failure the kubelet will retry with what it could not read a moment ago (module doc)."""
     if container.waiting == CONFIG_ERROR:
         return bool(NOT_SYNCED_YET.search(container.waiting_message))
-    if container.waiting in IMAGE_PULL:
+    if container.waiting in PULL_ATTEMPTED:
         events = pod_events(core, pod)
-        unread = [e for e in events if e.reason == "FailedToRetrieveImagePullSecret"]
-        if not unread:
-            return False
         pulls = [e for e in events if e.reason == "Failed"
                  and (e.message or "").startswith("Failed to pull image")]
         if not pulls:
-            return True  # the event of the failed attempt is on its way
+            # The kubelet reports the container's state before its events, which it sends in
+            # order: once the attempt's "Failed" is here, so is an "unable to retrieve" before it.
+            return True
         latest = pulls[-1]
         # Only a refusal can come from the missing secret: a registry that says "no such tag"
         # was given the login. A refusal is final once the kubelet has read the secret since
         # (no "unable to retrieve" at or after that attempt; events count whole seconds).
-        return bool(PULL_REFUSED.search(latest.message or "")) and \
+        unread = [e for e in events if e.reason == "FailedToRetrieveImagePullSecret"]
+        return bool(PULL_REFUSED.search(latest.message or "")) and bool(unread) and \
             event_last(unread[-1]) >= event_last(latest)
     return False
 

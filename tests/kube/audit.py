@@ -1,8 +1,9 @@
 """The API server's audit log, read the way the tests count requests.
 
 The test cluster (scripts/cluster/up) logs, at level Metadata and once per request (stage
-ResponseComplete), every request of two users: ``hyscale-tool``, whose kubeconfig the tool under
-test gets, and ``kubernetes-admin``, the tests' own. :class:`AuditLog` turns the tool's lines into
+ResponseComplete; a long-running one, such as a watch, also when its response starts), every
+request of two users: ``hyscale-tool``, whose kubeconfig the tool under test gets, and
+``kubernetes-admin``, the tests' own. :class:`AuditLog` turns the tool's completed requests into
 plain records:
 
     {"verb": "PATCH", "action": "patch", "path": "/api/v1/namespaces/ns/configmaps/x",
@@ -84,7 +85,10 @@ class AuditLog:
         self._flush()
         found = []
         for event in self._events_since_start():
-            if (event.get("user") or {}).get("username") != user:
+            # A long-running request (a watch, a followed log) is logged when its response
+            # starts and again when it completes: count it once, at its completion.
+            if event.get("stage") != "ResponseComplete" or \
+                    (event.get("user") or {}).get("username") != user:
                 continue
             record = record_of(event)
             if record["namespace"] in wanted or \
