@@ -22,6 +22,13 @@ from hyscale_tasks.cli.inputs import OUTPUT_PATTERN
 from hyscale_tasks.errors import HyscaleError
 
 Command = Callable[[argparse.Namespace], int]
+
+
+def _dev(args: argparse.Namespace) -> int:
+    from hyscale_tasks.cli.dev import dev  # watchfiles and the loop, only for this command
+
+    return dev(args)
+
 COMMANDS: dict[str, Command] = {
     "deploy service": deploy.deploy_service,
     "generate service manifests": deploy.generate_manifests,
@@ -33,6 +40,7 @@ COMMANDS: dict[str, Command] = {
     "get replica status": status.replica_status,
     "get service logs": operations.service_logs,
     "scale service": operations.scale_service,
+    "dev": _dev,
 }
 
 

@@ -123,6 +123,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     _get_commands(commands)
 
+    # Ours, not HyScale's: deploy, then deploy again on each save (cli/dev.py, dev/).
+    dev = _command(commands, "dev", "deploy services, then on each save of their files deploy "
+                   "what changed; their logs and a forwarded port until Ctrl-C")
+    dev.add_argument("-f", "--files", dest="files", action="append", required=True,
+                     metavar="FILE", help="service spec files (repeat, or comma-separate)")
+    dev.add_argument("-P", dest="profile", metavar="NAME",
+                     help="profile name: <NAME>-<service>.hprof beside each spec or in its "
+                     "profiles/ folder")
+    _app_options(dev)
+    dev.add_argument("-v", "--verbose", "-verbose", dest="verbose", action="store_true",
+                     help="show the build and push output")
+    dev.add_argument("--undeploy-on-exit", dest="undeploy_on_exit", action="store_true",
+                     help="undeploy the services when the loop stops (by default they keep "
+                     "running)")
+    dev.set_defaults(command="dev")
+
     scale = _group(_command(commands, "scale", "scale services"), "sub")
     scale_service = _command(scale, "service", "scale a service imperatively")
     scale_service.add_argument("-s", "--service", dest="service", required=True)

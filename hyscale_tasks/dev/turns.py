@@ -1,0 +1,133 @@
+"""One turn of the dev loop: ``deploy:<svc>`` for the services a save affected, as a doit run.
+
+The run is a process of its own, the same doit a user would run by hand, on the same state
+database: what a turn leaves is what ``doit deploy`` would leave, a later ``doit deploy`` is a
+no-op, and nothing the run caches (registry answers, cluster listings, connections) outlives it.
+It reports through the JSON-lines reporter (tasks/reporter.py) on its stdout; its stderr is the
+terminal's, so the stages' own messages (the deploy's progress, an error's diagnosis) reach the
+user as they come, each in one write.
+
+The process gets a session of its own: a terminal's Ctrl-C reaches the loop only, and the loop
+interrupts the run (SIGINT to its whole group, then SIGKILL if it does not end), so that doit
+records the stages that finished and no worker is left behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hyscale_tasks import lines
+
+INTERRUPT_GRACE = 30.0  # seconds a run has to save its records after SIGINT
+
+
+@dataclass
+class Outcome:
+    """What a turn did for one service: the stages that ran (with their reasons) and whether
+    the service is deployed and ready (its deploy stage succeeded or was up to date)."""
+
+    service: str
+    ran: list[tuple[str, str]] = field(default_factory=list)  # (stage, reason)
+    ready: bool = False
+    failed_stage: str | None = None
+
+
+@dataclass(frozen=True)
+class TurnCommand:
+    """How to start a doit run whose reporter is the JSON-lines one: ``argv`` + task names."""
+
+    argv: list[str]
+    cwd: Path
+    env: dict[str, str]
+
+
+class Turn:
+    """Runs one doit process at a time; :meth:`interrupt` may be called from another thread."""
+
+    def __init__(self, command: TurnCommand, say: Callable[[str], None] = lines.info) -> None:
+        self.command = command
+        self.say = say
+        self._process: subprocess.Popen[str] | None = None
+        self._lock = threading.Lock()
+        self._stopped = False
+
+    def run(self, services: list[str]) -> dict[str, Outcome]:
+        """Deploy ``services``; one line per stage that runs, with its reason, as it starts."""
+        return self.run_tasks([f"deploy:{name}" for name in services], services)
+
+    def run_tasks(self, tasks: list[str], services: list[str] | None = None) -> dict[str, Outcome]:
+        """Run ``tasks``; the outcome of each of ``services`` (by default, the tasks')."""
+        names = services if services is not None else [t.partition(":")[2] for t in tasks]
+        outcomes = {name: Outcome(name) for name in names}
+        with self._lock:
+            if self._stopped:
+                return outcomes
+            self._process = subprocess.Popen(
+                [*self.command.argv, *tasks], cwd=self.command.cwd, env=self.command.env,
+                stdout=subprocess.PIPE, text=True, start_new_session=True)
+            process = self._process
+        assert process.stdout is not None
+        for line in process.stdout:
+            self._event(line, outcomes)
+        process.wait()
+        with self._lock:
+            self._process = None
+        return outcomes
+
+    def reopen(self) -> None:
+        """Allow runs again after :meth:`interrupt` (the undeploy on the way out)."""
+        with self._lock:
+            self._stopped = False
+
+    def _event(self, line: str, outcomes: dict[str, Outcome]) -> None:
+        try:
+            event = json.loads(line)
+        except ValueError:  # a stage that printed to stdout: pass it on
+            if line.strip():
+                lines.say(line.rstrip("\n"))
+            return
+        if not isinstance(event, dict):
+            return
+        service, stage = str(event.get("service", "")), str(event.get("stage", ""))
+        outcome = outcomes.get(service)
+        kind = event.get("event")
+        if kind == "error":  # doit could not run (a bad task name, an unreadable state)
+            lines.error(str(event.get("message", "")))
+        if outcome is None:
+            return
+        if kind == "start":
+            reason = str(event.get("reason", ""))
+            outcome.ran.append((stage, reason))
+            self.say(f"{service}: {stage}: {reason}")
+        elif kind == "success":
+            if event.get("reason"):  # it found its work done (the image was in the registry)
+                self.say(f"{service}: {stage}: {event['reason']}")
+            outcome.ready = outcome.ready or stage == "deploy"
+        elif kind == "skip":
+            outcome.ready = outcome.ready or stage == "deploy"
+        elif kind == "failure" and outcome.failed_stage is None:
+            outcome.failed_stage = stage
+
+    def interrupt(self) -> None:
+        """Stop the run in progress, if any, and every later one."""
+        with self._lock:
+            self._stopped = True
+            process = self._process
+        if process is None or process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGINT)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(INTERRUPT_GRACE)
+        # Whatever of its group outlived it (a worker, a docker client) goes with it.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
