@@ -46,7 +46,7 @@ def dev(args: argparse.Namespace) -> int:
     # A user's HYSCALE_PROFILE (or SPECS...) must not slip into a run without -P, as for deploy.
     env = {name: value for name, value in os.environ.items()
            if name not in {f"HYSCALE_{v}" for v in engine.CONTEXT_VARIABLES}}
-    turn = Turn(TurnCommand([sys.executable, "-m", "hyscale_tasks.dev.doit_run", *variables],
+    turn = Turn(TurnCommand([sys.executable, "-m", "hyscale_tasks.dev.doit_run"], variables,
                             Path.cwd(), env))
 
     def hint(services: list[str]) -> str:

@@ -4,7 +4,7 @@ Registered as a doit COMMAND plugin (the ``doit.COMMAND`` entry point once the p
 installed; ``[tool.doit.plugins.command]`` in pyproject.toml for a checkout). It takes the same
 variables as every other doit command of the tool (``doit app=hello namespace=dev profile=prod
 dev``), loads the tasks of the dodo file, and runs each turn as ``doit -f <that dodo> <those
-variables> -r jsonl --continue deploy:<svc>...``: what a user would type by hand.
+variables> -r jsonl deploy:<svc>...``: what a user would type by hand.
 
 doit imports every command plugin for every command (``doit list`` too): this module imports
 nothing but doit until the command runs.
@@ -58,9 +58,8 @@ class Dev(DoitCmdBase):  # type: ignore[misc]  # doit ships no type hints
                          discover(context.apps_dir / context.app, context.profile))
 
         variables = [f"{name}={value}" for name, value in _variables().items()]
-        argv = [sys.executable, "-m", "doit", "-f", str(self._dodo), "-r", "jsonl", "--continue",
-                *variables]
-        turn = Turn(TurnCommand(argv, project_dir(), dict(os.environ)))
+        argv = [sys.executable, "-m", "doit", "-f", str(self._dodo), "-r", "jsonl"]
+        turn = Turn(TurnCommand(argv, variables, project_dir(), dict(os.environ)))
 
         def hint(services: list[str]) -> str:
             return " ".join(["doit", *variables, *(f"undeploy:{name}" for name in services)])

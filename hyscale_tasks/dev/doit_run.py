@@ -1,4 +1,4 @@
-"""``python -m hyscale_tasks.dev.doit_run VAR=VALUE... TASK...``: doit over the product's tasks,
+"""``python -m hyscale_tasks.dev.doit_run [OPTION...] VAR=VALUE... TASK...``: doit over the product's tasks,
 without a dodo file, reporting in JSON lines.
 
 The ``hyscale dev`` turns run this: the same task creators and DOIT_CONFIG as dodo.py (so the
@@ -30,8 +30,7 @@ class _Loader(NamespaceTaskLoader):  # type: ignore[misc]  # doit ships no type 
 
 
 def main(argv: list[str]) -> int:
-    # --continue: as `hyscale deploy`, one failing service does not stop the others.
-    return int(DoitMain(_Loader(), config_filenames=()).run(["run", "--continue", *argv]))
+    return int(DoitMain(_Loader(), config_filenames=()).run(["run", *argv]))
 
 
 if __name__ == "__main__":

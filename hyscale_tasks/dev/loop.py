@@ -18,6 +18,7 @@ finished), closes logs and forwards, and says that the services keep running, or
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 import threading
 import time
@@ -145,14 +146,19 @@ class DevLoop:
             names = [name for name in self.services if name in taken]
             if not names:
                 continue
-            outcomes = self.setup.turn.run(names)
+            turn = self.setup.turn
+            turn.on_done = functools.partial(self._after_turn, taken)
+            turn.run(names)
             if self._stopping.is_set():
                 return
-            for name in names:
-                self._after(outcomes[name], *taken[name])
             self._reload()
 
+    def _after_turn(self, taken: dict[str, tuple[float, str]], outcome: Outcome) -> None:
+        self._after(outcome, *taken[outcome.service])
+
     def _after(self, outcome: Outcome, saved: float, why: str) -> None:
+        if self._stopping.is_set():
+            return
         name = outcome.service
         seconds = max(time.time() - saved, 0.0)
         if outcome.ready:
@@ -193,7 +199,7 @@ class DevLoop:
             follower = self._followers.get(name)
             if follower is None:
                 follower = LogFollower(cluster, self.setup.namespace, self.setup.app, name,
-                                       self._log_line, lines.warn)
+                                       self._log_line, self._warn)
                 self._followers[name] = follower
             follower.refresh()
             port = _first_port(service_paths(self.setup.home / "apps" / self.setup.app, name))
@@ -204,7 +210,7 @@ class DevLoop:
                 del self._forwards[name]
             if forward is None and port is not None:
                 forward = PortForward(cluster, self.setup.namespace, self.setup.app, name, port,
-                                      lines.warn)
+                                      self._warn)
                 self._forwards[name] = forward
                 lines.info(f"{name}: {forward.url} forwards to its port {port} (through the "
                            "API server, to a ready pod, whichever is current)")
@@ -213,10 +219,18 @@ class DevLoop:
         except Exception as exc:  # logs and forwards are a help: never end the loop
             lines.warn(f"{name}: cannot follow its logs or forward a port: {exc}")
 
+    # The followers' and forwards' threads write through these two, and stop writing before
+    # the loop ends: a daemon thread caught in a write at interpreter exit aborts the process.
     def _log_line(self, line: str) -> None:
         with self._out:
-            sys.stdout.write(line + "\n")
-            sys.stdout.flush()
+            if not self._stopping.is_set():
+                sys.stdout.write(line + "\n")
+                sys.stdout.flush()
+
+    def _warn(self, message: str) -> None:
+        with self._out:
+            if not self._stopping.is_set():
+                lines.warn(message)
 
     # -- stopping ------------------------------------------------------------------------------
     def _stop(self, worker: threading.Thread) -> None:
@@ -229,6 +243,8 @@ class DevLoop:
             follower.stop()
         for forward in self._forwards.values():
             forward.stop()
+        with self._out:  # a line being written is written whole; no other comes after
+            sys.stdout.flush()
         services = self.services
         if self.setup.undeploy_on_exit:
             lines.info(f"Stopped watching; undeploying {', '.join(services)} (--undeploy-on-exit)")

@@ -38,13 +38,16 @@ class Outcome:
     ran: list[tuple[str, str]] = field(default_factory=list)  # (stage, reason)
     ready: bool = False
     failed_stage: str | None = None
+    done: bool = False  # its deploy stage ended (or the run did)
 
 
 @dataclass(frozen=True)
 class TurnCommand:
-    """How to start a doit run whose reporter is the JSON-lines one: ``argv`` + task names."""
+    """How to start a doit run whose reporter is the JSON-lines one: ``argv``, then options
+    (doit takes them before anything else), ``variables`` (``app=hello``...), task names."""
 
     argv: list[str]
+    variables: list[str]
     cwd: Path
     env: dict[str, str]
 
@@ -55,6 +58,8 @@ class Turn:
     def __init__(self, command: TurnCommand, say: Callable[[str], None] = lines.info) -> None:
         self.command = command
         self.say = say
+        # Told about each service as soon as its deploy stage ends, not when the whole run does.
+        self.on_done: Callable[[Outcome], None] = lambda outcome: None
         self._process: subprocess.Popen[str] | None = None
         self._lock = threading.Lock()
         self._stopped = False
@@ -70,8 +75,12 @@ class Turn:
         with self._lock:
             if self._stopped:
                 return outcomes
+            # --continue only for several services: doit forgets the stages after a failed one
+            # when it goes on (their records are deleted), and the fix would run them all again.
+            options = ["--continue"] if len(names) > 1 else []
             self._process = subprocess.Popen(
-                [*self.command.argv, *tasks], cwd=self.command.cwd, env=self.command.env,
+                [*self.command.argv, *options, *self.command.variables, *tasks],
+                cwd=self.command.cwd, env=self.command.env,
                 stdout=subprocess.PIPE, text=True, start_new_session=True)
             process = self._process
         assert process.stdout is not None
@@ -80,7 +89,14 @@ class Turn:
         process.wait()
         with self._lock:
             self._process = None
+        for outcome in outcomes.values():
+            self._done(outcome)
         return outcomes
+
+    def _done(self, outcome: Outcome) -> None:
+        if not outcome.done:
+            outcome.done = True
+            self.on_done(outcome)
 
     def reopen(self) -> None:
         """Allow runs again after :meth:`interrupt` (the undeploy on the way out)."""
@@ -115,6 +131,8 @@ class Turn:
             outcome.ready = outcome.ready or stage == "deploy"
         elif kind == "failure" and outcome.failed_stage is None:
             outcome.failed_stage = stage
+        if stage == "deploy" and kind in ("success", "skip", "failure"):
+            self._done(outcome)
 
     def interrupt(self) -> None:
         """Stop the run in progress, if any, and every later one."""

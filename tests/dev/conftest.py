@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.deploy.apps import DeployApp
+from tests.deploy.conftest import _remove_run_images as _remove_run_images
 from tests.deploy.conftest import new_app as new_app
 from tests.doit_runner import REPO
 from tests.kube.fixtures import cluster as cluster
