@@ -125,3 +125,19 @@ def test_a_crashing_change_prints_the_diagnosis_and_the_loop_keeps_watching(
     app.edit_spec("web", props={"GREETING": "fixed"})
     loop.ready("web", failed)
     assert loop.stop() == 0, loop.text()
+
+
+def test_ctrl_c_during_a_deploy_stops_everything_and_leaves_the_state_consistent(
+        new_app, dev: StartDev, cluster: Cluster) -> None:
+    app = new_app("devstop")
+    app.web(health=True)  # the kubelet's first probe comes ~30 s after the start: time to stop
+    loop = dev(app)
+    loop.wait_for(r"^\[INFO\]  Waiting for 1 replica\(s\) of web to be ready")
+
+    assert loop.stop() == 0, loop.text()
+    assert not loop.leftovers(), loop.leftovers()
+    assert any("Stopped watching. web keep running" in line for line in loop.err), loop.text()
+    assert "Traceback" not in loop.text()
+    # What finished is recorded; the interrupted deploy runs again, then nothing does.
+    assert app.deploy("web").executed == ["deploy:web"]
+    assert app.deploy("web").executed == []
