@@ -48,8 +48,14 @@ class LogFollower:
         self._thread: threading.Thread | None = None
 
     def refresh(self) -> None:
-        """The service was deployed: follow its current revision's pods from now on."""
-        self._selector = None  # worked out again by the follower's thread
+        """The service was deployed: follow its current revision's pods from now on. The
+        revision is read here, before the caller starts another deploy: read later, it could be
+        the next one's, which may fail."""
+        try:
+            self._selector = current_selector(self.cluster.api, self.namespace, self.app,
+                                              self.service)
+        except Exception:  # the follower's thread tries again, and says so if it fails
+            self._selector = None
         self._wake.set()
         if self._thread is None:
             self._thread = threading.Thread(target=self._watch, daemon=True,

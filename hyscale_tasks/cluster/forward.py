@@ -43,6 +43,7 @@ class PortForward:
         self._listener = _listen(port)
         self.local_port = int(self._listener.getsockname()[1])
         self._selector: str | None = None
+        self.refresh()
         self._stopped = threading.Event()
         self._warned = False
         threading.Thread(target=self._accept, daemon=True, name=f"forward {self.url}").start()
@@ -52,8 +53,13 @@ class PortForward:
         return f"http://{HOST}:{self.local_port}"
 
     def refresh(self) -> None:
-        """The service was deployed: send the next connections to its current revision."""
-        self._selector = None
+        """The service was deployed: send the next connections to its current revision (read
+        now, before the caller starts another deploy, which may fail)."""
+        try:
+            self._selector = current_selector(self.cluster.api, self.namespace, self.app,
+                                              self.service)
+        except Exception:  # the next connection reads it
+            self._selector = None
 
     def stop(self) -> None:
         self._stopped.set()

@@ -125,6 +125,8 @@ def test_a_crashing_change_prints_the_diagnosis_and_the_loop_keeps_watching(
     app.edit_spec("web", props={"GREETING": "fixed"})
     loop.ready("web", failed)
     assert loop.stop() == 0, loop.text()
+    # Logs are those of the deployed revision: the failed one's pods were never followed.
+    assert not any("boom" in line for line in loop.out), loop.text()
 
 
 def test_ctrl_c_during_a_deploy_stops_everything_and_leaves_the_state_consistent(
