@@ -164,8 +164,10 @@ class DevLoop:
         if outcome.ready:
             self._failed.discard(name)
             ran = "" if outcome.ran else " (nothing to run: up to date)"
-            lines.info(f"{name}: ready in {seconds:.1f} s after {why}{ran}")
+            # Logs and forward move to the new pods first: once "ready" is printed, the next
+            # connection to the forwarded port reaches the new revision.
             self._reach(name)
+            lines.info(f"{name}: ready in {seconds:.1f} s after {why}{ran}")
         else:
             self._failed.add(name)
             stage = outcome.failed_stage or "deploy"
