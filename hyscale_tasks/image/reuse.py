@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hyscale_tasks.errors import HyscaleError
 from hyscale_tasks.image.context import context_digest
@@ -30,8 +30,10 @@ from hyscale_tasks.image.credentials import find_credentials
 from hyscale_tasks.image.inputs import INPUTS_LABEL, inputs_digest
 from hyscale_tasks.image.names import DOCKER_HUB, ImageName
 from hyscale_tasks.image.remote import RemoteImage, remote_image
-from hyscale_tasks.image.streams import StreamLog
 from hyscale_tasks.spec.references import user_dockerfile
+
+if TYPE_CHECKING:  # (the stream log's module imports the docker SDK: a no-op check must not)
+    from hyscale_tasks.image.streams import StreamLog
 
 IN_REGISTRY = "image for these inputs already in the registry"
 
@@ -77,6 +79,12 @@ def user_build(build_record: dict[str, Any]) -> tuple[Path, Path]:
         raise HyscaleError("image.dockerfile is missing from the build record")
     context, dockerfile = found
     return context.path, dockerfile.path
+
+
+def user_context_digest(build_record: dict[str, Any], cache: Path) -> str:
+    """The digest of a user Dockerfile's build context, as the build stage records it."""
+    context, dockerfile = user_build(build_record)
+    return context_digest(context, dockerfile, cache)
 
 
 @dataclass(frozen=True)

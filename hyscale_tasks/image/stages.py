@@ -25,22 +25,15 @@ from hyscale_tasks.image import push as pusher
 from hyscale_tasks.image import registry, reuse
 from hyscale_tasks.image.cleanup import clean_up
 from hyscale_tasks.image.client import connect
-from hyscale_tasks.image.context import context_digest
 from hyscale_tasks.image.credentials import RegistryCredentials, find_credentials
 from hyscale_tasks.image.inputs import INPUTS_LABEL
 from hyscale_tasks.image.names import DOCKER_HUB, ImageName, local_tag, target_name
 from hyscale_tasks.image.remote import RemoteImage
-from hyscale_tasks.image.reuse import user_build
 from hyscale_tasks.image.streams import StreamLog
 from hyscale_tasks.spec.records import BUILD_RECORD
 from hyscale_tasks.tasks.paths import ServicePaths
 
 BUILT: Shape = {"decision": str}  # state/build.json, as the push stage reads it
-
-
-def user_context_digest(build_record: dict[str, Any], cache: Path) -> str:
-    context, dockerfile = user_build(build_record)
-    return context_digest(context, dockerfile, cache)
 
 
 def run_build(build_spec: Path, dockerfiles: Path, record: Path, context_cache: Path,

@@ -155,7 +155,7 @@ class ContextUnchanged:
         if built.get("decision") != "user-dockerfile":
             return None  # the generated Dockerfile folder is a file_dep already
         try:
-            from hyscale_tasks.image.stages import user_context_digest
+            from hyscale_tasks.image.reuse import user_context_digest
 
             return bool(user_context_digest(spec, self.cache) == built.get("contextDigest"))
         except Exception:  # the build stage reports what is wrong
