@@ -902,6 +902,8 @@ def report(results: list[Result], versions: list[float], sides: list[Side], meta
     goal("first deploy, tool -n4 / tool -n1", over(med.get(("tool-n4", "first")),
                                                    med.get(("tool-n1", "first"))), 0.6)
     for key in ("tool-n1", "tool-n4"):
+        if key not in keys:  # (--tools left it out)
+            continue
         lags = [r.ready_lag for r in results if r.tool == key and r.workload == "artifact"
                 and r.ready_lag is not None]
         goal(f"rollout wait, {label[key]}: seconds from the new pod Ready to 'Service address' "
