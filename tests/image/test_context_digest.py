@@ -17,6 +17,7 @@ from hyscale_tasks.image.context import context_digest
 def context(tmp_path: Path) -> Path:
     root = tmp_path / "ctx"
     (root / "src" / "deep").mkdir(parents=True)
+    (root / "src" / "empty").mkdir()
     (root / "build").mkdir()
     (root / "Dockerfile").write_text("FROM scratch\nCOPY . /\n")
     (root / "src" / "app.py").write_text("print('hi')\n")
@@ -41,6 +42,8 @@ def test_each_change_docker_would_send_changes_the_digest(context: Path) -> None
     seen.append(_digest(context))
     (context / "src" / "more").mkdir()
     (context / "src" / "more" / "x").write_text("x\n")  # a new folder with a file
+    seen.append(_digest(context))
+    (context / "src" / "empty" / "first").write_text("1\n")  # into a folder that held no file
     seen.append(_digest(context))
     (context / "Dockerfile").write_text("FROM scratch\n")
     seen.append(_digest(context))
