@@ -12,6 +12,9 @@ from kubernetes import client
 
 from hyscale_tasks.cluster.client import api_errors
 
+DEPLOYMENT_REVISION = "deployment.kubernetes.io/revision"
+TEMPLATE_HASH = "pod-template-hash"  # the label of a Deployment's pods: their ReplicaSet's
+
 APP_LABEL = "hyscale.io/app-name"
 SERVICE_LABEL = "hyscale.io/service-name"
 _EPOCH = datetime.min.replace(tzinfo=UTC)
@@ -84,6 +87,19 @@ def condition(pod: Any, kind: str) -> Any | None:
         if found.type == kind:
             return found
     return None
+
+
+def newest_replica_set(apps: client.AppsV1Api, namespace: str, app: str, service: str,
+                       workload: Any) -> Any | None:
+    """The ReplicaSet of the Deployment's current revision, once the controller has made it."""
+    revision = (workload.metadata.annotations or {}).get(DEPLOYMENT_REVISION)
+    if not revision:
+        return None
+    with api_errors(f"list the ReplicaSets of {service}"):
+        sets: list[Any] = apps.list_namespaced_replica_set(
+            namespace, label_selector=selector(app, service)).items
+    return next((r for r in sets
+                 if (r.metadata.annotations or {}).get(DEPLOYMENT_REVISION) == revision), None)
 
 
 def list_pods(core: client.CoreV1Api, namespace: str, app: str, service: str) -> list[Any]:

@@ -13,12 +13,9 @@ from typing import Any
 
 from kubernetes import client
 
-from hyscale_tasks.cluster.client import api_errors
-from hyscale_tasks.cluster.pods import selector
+from hyscale_tasks.cluster.pods import TEMPLATE_HASH, newest_replica_set, selector
 from hyscale_tasks.cluster.status import find_workload
 
-DEPLOYMENT_REVISION = "deployment.kubernetes.io/revision"
-TEMPLATE_HASH = "pod-template-hash"
 STATEFUL_REVISION = "controller-revision-hash"
 
 
@@ -38,14 +35,6 @@ def current_selector(api: client.ApiClient, namespace: str, app: str, service: s
 
 def _template_hash(api: client.ApiClient, namespace: str, app: str, service: str,
                    workload: Any) -> str | None:
-    revision = (workload.metadata.annotations or {}).get(DEPLOYMENT_REVISION)
-    if not revision:
-        return None
-    with api_errors(f"list the ReplicaSets of {service}"):
-        sets: list[Any] = client.AppsV1Api(api).list_namespaced_replica_set(
-            namespace, label_selector=selector(app, service)).items
-    for found in sets:
-        if (found.metadata.annotations or {}).get(DEPLOYMENT_REVISION) == revision:
-            value = (found.metadata.labels or {}).get(TEMPLATE_HASH)
-            return str(value) if value else None
-    return None
+    newest = newest_replica_set(client.AppsV1Api(api), namespace, app, service, workload)
+    value = (newest.metadata.labels or {}).get(TEMPLATE_HASH) if newest is not None else None
+    return str(value) if value else None

@@ -60,6 +60,7 @@ from hyscale_tasks.cluster.diagnose import (
 )
 from hyscale_tasks.cluster.diagnosis import Diagnosis
 from hyscale_tasks.cluster.pods import (
+    TEMPLATE_HASH,
     ContainerState,
     condition,
     containers,
@@ -67,8 +68,8 @@ from hyscale_tasks.cluster.pods import (
     event_last,
     events_about,
     list_pods,
+    newest_replica_set,
     pod_events,
-    selector,
     setting_up,
 )
 from hyscale_tasks.spec.model import ServiceSpec
@@ -82,8 +83,6 @@ NOT_SYNCED_YET = re.compile(r"failed to sync \S+ cache|timed out waiting for the
 # A StatefulSet's pod can reach the scheduler before the scheduler's cache has the claim the
 # StatefulSet controller created for it: the scheduler says so and retries.
 CLAIM_NOT_SEEN_YET = re.compile(r'persistentvolumeclaim "[^"]+" not found')
-REVISION = "deployment.kubernetes.io/revision"
-TEMPLATE_HASH = "pod-template-hash"
 CHECK_EVERY = 1  # seconds (a watch's timeout is whole seconds) between looks at the pods
 # How far the API server's clock may be behind ours when telling a StatefulSet's new FailedCreate
 # events from old ones (events count whole seconds).
@@ -303,24 +302,12 @@ def _rollout(apps: client.AppsV1Api, core: client.CoreV1Api, namespace: str, app
         refused = _stateful_set_refusal(core, namespace, workload, since) \
             if len(pods) < wanted else None
         return Rollout(pods, refused)
-    newest = _newest_replica_set(apps, namespace, app, name, workload)
+    newest = newest_replica_set(apps, namespace, app, name, workload)
     if newest is None:
         return Rollout(None)
     template_hash = (newest.metadata.labels or {}).get(TEMPLATE_HASH)
     pods = [p for p in live if (p.metadata.labels or {}).get(TEMPLATE_HASH) == template_hash]
     return Rollout(pods, _replica_set_refusal(newest))
-
-
-def _newest_replica_set(apps: client.AppsV1Api, namespace: str, app: str, name: str,
-                        workload: Any) -> Any | None:
-    """The ReplicaSet of the Deployment's current revision, once the controller has made it."""
-    revision = (workload.metadata.annotations or {}).get(REVISION)
-    if not revision:
-        return None
-    with api_errors(f"list the ReplicaSets of {name}"):
-        sets: list[Any] = apps.list_namespaced_replica_set(
-            namespace, label_selector=selector(app, name)).items
-    return next((r for r in sets if (r.metadata.annotations or {}).get(REVISION) == revision), None)
 
 
 def _replica_set_refusal(replica_set: Any) -> str | None:
