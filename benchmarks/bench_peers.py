@@ -107,6 +107,7 @@ from benchmarks.peersapp import (
     set_prop,
     write_app,
 )
+from tests.infra.images import remove_images_named
 from tests.infra.registry import Registry, write_docker_config
 from tests.infra.relay import Relay, docker_engine_socket
 from tests.kube.audit import MARK_LABEL, TOOL_USER, record_of
@@ -1009,21 +1010,8 @@ def cleanup(cluster: Cluster, sides: list[Side], registry: Registry, run: str) -
                         with contextlib.suppress(Exception):
                             registry.delete(repository, str(digest))
         with contextlib.suppress(Exception):
-            remove_images(run)
+            remove_images_named(run)
         cluster.close()
-
-
-def remove_images(marker: str) -> None:
-    """Remove the engine's images with ``marker`` in a name (tags and repository digests)."""
-    import docker
-
-    engine = docker.from_env(timeout=60)
-    with contextlib.closing(engine):
-        for image in engine.api.images():
-            names = [*(image.get("RepoTags") or []), *(image.get("RepoDigests") or [])]
-            if any(marker in name for name in names):
-                with contextlib.suppress(docker.errors.APIError):
-                    engine.images.remove(image["Id"], force=True)
 
 
 def main() -> int:

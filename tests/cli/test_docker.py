@@ -5,7 +5,6 @@ rebuilds and says why at every stage; the state is doit's."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from kubernetes.stream import stream
 
 from tests.cli.helpers import CliWorkspace, ran
 from tests.deploy.apps import SERVE_HTTP
+from tests.infra.images import remove_images_named
 from tests.infra.registry import Registry, write_docker_config
 from tests.kube.cluster import Cluster
 
@@ -39,21 +39,7 @@ def built(cli: CliWorkspace, registry: Registry, app_ns: str) -> Iterator[Path]:
         "props": {"GREETING": "hello"},
         "ports": [{"port": "8080/http"}]})
     yield spec
-    _remove_images(app_ns)
-
-
-def _remove_images(word: str) -> None:
-    import docker
-
-    with contextlib.closing(docker.from_env()) as engine:
-        # The low-level listing: images.list() reads each image again, and fails when another
-        # test removes one in between.
-        for image in engine.api.images():
-            # a rebuilt image's predecessor keeps only its digest once the tag moved on
-            names = [*(image.get("RepoTags") or []), *(image.get("RepoDigests") or [])]
-            if any(word in name for name in names):
-                with contextlib.suppress(docker.errors.APIError):
-                    engine.api.remove_image(image["Id"], force=True)
+    remove_images_named(app_ns)
 
 
 def _served(cluster: Cluster, namespace: str, path: str) -> list[str]:

@@ -41,7 +41,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tests.deploy.apps import DeployApp, make_app, reads, remove_images_named, writes
+from tests.deploy.apps import DeployApp, make_app, reads, writes
+from tests.infra.images import remove_images_named
 from tests.infra.registry import Registry, ServicesMissingError
 from tests.kube.cluster import Cluster, ClusterMissingError, KubeEnv
 

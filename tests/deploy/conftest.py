@@ -27,9 +27,10 @@ from typing import Any
 import pytest
 
 from hyscale_tasks.cluster.client import READ_RETRIES, REQUEST_TIMEOUT
-from tests.deploy.apps import RUN_ID, DeployApp, make_app, remove_images_named
+from tests.deploy.apps import RUN_ID, DeployApp, make_app
 from tests.deploy.proxy import FaultProxy
 from tests.doit_runner import DoitResult
+from tests.infra.images import remove_images_named
 from tests.infra.registry import Registry
 from tests.kube.cluster import Cluster, KubeEnv
 from tests.kube.fixtures import cluster as cluster
