@@ -67,15 +67,18 @@ class Reader:
         return get_json(self.cluster(), path, query, **path_params)
 
 
-_READERS: dict[Path, Reader] = {}
+_READERS: dict[tuple[str, int], Reader] = {}
 
 
 def reader() -> Reader:
-    """One reader per kubeconfig per process: every service checked in a run shares it."""
+    """One reader per kubeconfig per process, as :func:`~.client.connect` keeps one connection:
+    every service checked in a run shares it, and a kubeconfig rewritten since (the ``hyscale``
+    command runs doit more than once per process) gets a new one."""
     path = endpoint.kubeconfig_path()
-    if path not in _READERS:
-        _READERS[path] = Reader()
-    return _READERS[path]
+    key = (str(path), path.stat().st_mtime_ns if path.is_file() else 0)
+    if key not in _READERS:
+        _READERS[key] = Reader()
+    return _READERS[key]
 
 
 def drift(record: Path, namespace: str, rendered: dict[str, str]) -> str | None:
