@@ -17,9 +17,8 @@ import os
 import time
 from typing import Any
 
-from kubernetes import client
-
-from hyscale_tasks.cluster.client import Cluster, api_errors, is_not_found
+from hyscale_tasks.cluster.client import Cluster
+from hyscale_tasks.cluster.reads import Live, ReadRefusedError, Reads
 from hyscale_tasks.spec.model import ServiceSpec
 
 # Event reasons of the controllers that assign load balancer addresses: the cloud providers'
@@ -42,14 +41,9 @@ def _lb_timeout() -> float:
         return 90.0
 
 
-def _read_service(core: client.CoreV1Api, namespace: str, name: str) -> Any | None:
-    with api_errors(f"read Service {name}"):
-        try:
-            return core.read_namespaced_service(name, namespace)
-        except client.exceptions.ApiException as exc:
-            if is_not_found(exc):
-                return None
-            raise
+def _read_service(reads: Reads, namespace: str, name: str) -> Live | None:
+    return reads.get("/api/v1/namespaces/{namespace}/services/{name}", f"read Service {name}",
+                     namespace=namespace, name=name)
 
 
 def _ingress_host(live: Any) -> str:
@@ -60,30 +54,30 @@ def _ingress_host(live: Any) -> str:
     return ""
 
 
-def _controller_at_work(core: client.CoreV1Api, namespace: str, live: Any) -> bool:
+def _controller_at_work(reads: Reads, namespace: str, live: Any) -> bool:
     if live.spec and live.spec.load_balancer_class:
         return True
     selector = f"involvedObject.kind=Service,involvedObject.name={live.metadata.name}"
-    with api_errors(f"read the events of Service {live.metadata.name}"):
-        try:
-            events = core.list_namespaced_event(namespace, field_selector=selector).items
-        except client.exceptions.ApiException as exc:
-            if exc.status == 403:  # not allowed to look: wait as HyScale does, to be safe
-                return True
-            raise
+    try:
+        events = reads.items("/api/v1/namespaces/{namespace}/events",
+                             f"read the events of Service {live.metadata.name}",
+                             [("fieldSelector", selector)], namespace=namespace)
+    except ReadRefusedError as exc:
+        if exc.status == 403:  # not allowed to look: wait as HyScale does, to be safe
+            return True
+        raise
     return any(event.reason in LOAD_BALANCER_EVENTS for event in events)
 
 
-def node_address(core: client.CoreV1Api) -> str:
+def node_address(reads: Reads) -> str:
     """An address of a Ready node: its external one if it has one (reachable from outside the
     cluster), else its internal one; "" if the user may not list nodes."""
-    with api_errors("list the cluster's nodes"):
-        try:
-            nodes = core.list_node().items
-        except client.exceptions.ApiException as exc:
-            if exc.status == 403:  # a namespace-bound user: the caller names the Service instead
-                return ""
-            raise
+    try:
+        nodes = reads.items("/api/v1/nodes", "list the cluster's nodes")
+    except ReadRefusedError as exc:
+        if exc.status == 403:  # a namespace-bound user: the caller names the Service instead
+            return ""
+        raise
     ready = [n for n in nodes if n.status and any(c.type == "Ready" and c.status == "True"
                                                   for c in (n.status.conditions or []))] or nodes
     for wanted in ("ExternalIP", "InternalIP", "Hostname"):
@@ -113,8 +107,8 @@ def service_address(cluster: Cluster, namespace: str, app: str, service: Service
         lines.append(f"Service URL : {service.load_balancer.host}")
     if not service.ports:
         return lines
-    core = client.CoreV1Api(cluster.api)
-    live = _read_service(core, namespace, service.name)
+    reads = Reads(cluster.api)
+    live = _read_service(reads, namespace, service.name)
     if live is None:
         return lines
     # Behind a load balancer of the spec (Ingress, Istio) the Service is a ClusterIP anyway.
@@ -127,16 +121,16 @@ def service_address(cluster: Cluster, namespace: str, app: str, service: Service
         if host:
             return [f"Service IP : {_joined(host, ports)}", *lines]
         waited = time.monotonic() - started
-        at_work = _controller_at_work(core, namespace, live)
+        at_work = _controller_at_work(reads, namespace, live)
         if not wait or waited >= (_lb_timeout() if at_work else min(GRACE_SECONDS, _lb_timeout())):
             break
         time.sleep(POLL_SECONDS)
-        live = _read_service(core, namespace, service.name) or live
+        live = _read_service(reads, namespace, service.name) or live
     if at_work:  # a controller is on it, it just has not finished
         return [f"Service address : {_in_cluster(service, namespace, live)}; "
                 "external IP not assigned yet", *lines]
     node_ports = [p.node_port for p in live.spec.ports or [] if p.node_port]
-    node = node_address(core)
+    node = node_address(reads)
     if not node or not node_ports:
         return [f"Service address : {_in_cluster(service, namespace, live)}; "
                 "no load balancer assigned an external IP", *lines]

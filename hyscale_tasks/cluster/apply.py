@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -273,8 +274,9 @@ def _prune(client: DynamicClient, namespace: str, manifests: list[dict[str, Any]
                    if m.get("kind") in WORKLOAD_KINDS), {})
     if APP_LABEL in labels and SERVICE_LABEL in labels:
         selector = f"{APP_LABEL}={labels[APP_LABEL]},{SERVICE_LABEL}={labels[SERVICE_LABEL]}"
-        for kind, api_version in _PRUNED_KINDS:
-            for name in _labelled(client, namespace, kind, api_version, selector):
+        for (kind, api_version), names in zip(_PRUNED_KINDS, _labelled(
+                client, namespace, selector), strict=True):
+            for name in names:
                 stale.setdefault((kind, name), api_version)
     deleted = 0
     for (kind, name), api_version in stale.items():
@@ -284,16 +286,27 @@ def _prune(client: DynamicClient, namespace: str, manifests: list[dict[str, Any]
     return deleted
 
 
-def _labelled(client: DynamicClient, namespace: str, kind: str, api_version: str,
-              selector: str) -> list[str]:
-    try:
-        resource = client.resources.get(api_version=api_version, kind=kind)
-    except ResourceNotFoundError:
-        return []  # a kind this cluster does not serve holds nothing of ours
-    with api_errors(f"list the {kind}s of the service"):
-        items = resource.get(namespace=namespace, label_selector=selector).items
-    return [str(item.metadata.name) for item in items
-            if not (kind == "Secret" and item.type == "kubernetes.io/dockerconfigjson")]
+def _labelled(client: DynamicClient, namespace: str, selector: str) -> list[list[str]]:
+    """The names of the objects of each of :data:`_PRUNED_KINDS` that ``selector`` selects,
+    listed at once (one listing per kind, on every deploy: in turn they added a tenth of a
+    second to each)."""
+    resources = []
+    for kind, api_version in _PRUNED_KINDS:
+        try:
+            resources.append(client.resources.get(api_version=api_version, kind=kind))
+        except ResourceNotFoundError:
+            resources.append(None)  # a kind this cluster does not serve holds nothing of ours
+
+    def names(resource: Any) -> list[str]:
+        if resource is None:
+            return []
+        with api_errors(f"list the {resource.kind}s of the service"):
+            items = resource.get(namespace=namespace, label_selector=selector).items
+        return [str(item.metadata.name) for item in items
+                if not (resource.kind == "Secret" and item.type == "kubernetes.io/dockerconfigjson")]
+
+    with ThreadPoolExecutor(max_workers=len(resources)) as pool:
+        return list(pool.map(names, resources))
 
 
 def _restart_unready_pods(client: DynamicClient, namespace: str, manifest: dict[str, Any],

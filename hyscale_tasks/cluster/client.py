@@ -134,18 +134,27 @@ def api_errors(doing: str) -> Iterator[None]:
 
 def describe(exc: ApiException) -> str:
     """The Status message of an API error, as kubectl would print it."""
+    return status_text(int(exc.status or 0), exc.body, exc.reason)
+
+
+def status_text(status: int, body: Any, reason: str | None = None) -> str:
+    """``HTTP <status> <reason>: <the Status object's message>``."""
     message = ""
     try:
         import json
 
-        body: Any = json.loads(exc.body or "{}")
-        message = str(body.get("message") or "")
+        loaded: Any = json.loads(body or "{}")
+        message = str(loaded.get("message") or "") if isinstance(loaded, dict) else ""
     except ValueError:
-        message = str(exc.body or "")
-    status = f"HTTP {exc.status} {exc.reason or ''}".strip()
-    if exc.status == 401:
-        return f"{status}: Cluster authentication failed. Verify if cluster config is valid"
-    return f"{status}: {message}" if message else status
+        message = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")
+    if reason is None:
+        from http import HTTPStatus
+
+        reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
+    text = f"HTTP {status} {reason or ''}".strip()
+    if status == 401:
+        return f"{text}: Cluster authentication failed. Verify if cluster config is valid"
+    return f"{text}: {message}" if message else text
 
 
 def is_not_found(exc: BaseException) -> bool:
@@ -155,28 +164,3 @@ def is_not_found(exc: BaseException) -> bool:
 def _first_line(exc: BaseException) -> str:
     text = str(exc)
     return text.splitlines()[0] if text else type(exc).__name__
-
-
-def get_json(cluster: Cluster, path: str, query: list[tuple[str, str]] | None = None,
-             **path_params: str) -> dict[str, Any] | None:
-    """GET ``path`` through the official client, answered as plain JSON (None on 404).
-
-    For cheap probes: the typed API classes build their pydantic models on first use, which
-    costs more than the request itself when a run only needs to read one field.
-    """
-    method, url, headers, body, post = cluster.api.param_serialize(
-        "GET", path, path_params=path_params, query_params=query or [],
-        header_params={"Accept": "application/json"},
-        auth_settings=["BearerToken"])
-    with api_errors(f"read {url}"):
-        response = cluster.api.call_api(method, url, headers, body, post,
-                                        _request_timeout=REQUEST_TIMEOUT)
-        response.read()
-    if response.status == 404:
-        return None
-    if response.status >= 400:
-        raise ClusterError(f"Kubernetes answered HTTP {response.status} for {url}")
-    import json
-
-    loaded = json.loads(response.data or b"{}")
-    return loaded if isinstance(loaded, dict) else None

@@ -12,14 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kubernetes import client
-
 from hyscale_tasks.cluster.address import service_address
 from hyscale_tasks.cluster.apply import apply_service, dynamic, ensure_namespace
 from hyscale_tasks.cluster.client import Cluster, ClusterError, connect
 from hyscale_tasks.cluster.insync import APP_LABEL, forget_listings, remember_versions
 from hyscale_tasks.cluster.objects import WORKLOAD_KINDS, ObjectRef, service_digest
 from hyscale_tasks.cluster.pods import container_log, list_pods
+from hyscale_tasks.cluster.reads import Reads
 from hyscale_tasks.cluster.wait import read_workload, wait_for_rollout
 from hyscale_tasks.files import read_json, write_if_changed, write_json_if_changed
 from hyscale_tasks.spec.model import ServiceSpec
@@ -69,8 +68,7 @@ def run_deploy(manifests: list[dict[str, Any]], rendered: dict[str, str], namesp
     }
     write_json_if_changed(record, entry)  # what is applied is recorded even if the wait fails
     failure = wait_for_rollout(cluster.api, namespace, app, kind, name, service, report)
-    core = client.CoreV1Api(cluster.api)
-    log = _save_deploy_log(core, namespace, app, service.name, log_path, failure)
+    log = _save_deploy_log(Reads(cluster.api), namespace, app, service.name, log_path, failure)
     if failure is not None:
         tail = "\n".join(f"    {line}" for line in log.splitlines()[-15:])
         shown = f"\n  last lines of {failure.container or service.name}'s log:\n{tail}" if tail else ""
@@ -96,22 +94,22 @@ def _scaled_to_nothing(cluster: Cluster, namespace: str, workload: dict[str, Any
     """A spec without replicas leaves the count to the cluster; is it 0 there?"""
     if "replicas" in (workload.get("spec") or {}):
         return False
-    live = read_workload(client.AppsV1Api(cluster.api), workload["kind"], namespace,
+    live = read_workload(Reads(cluster.api), workload["kind"], namespace,
                          workload["metadata"]["name"])
     return live.spec is not None and live.spec.replicas == 0
 
 
-def _save_deploy_log(core: client.CoreV1Api, namespace: str, app: str, name: str, path: Path,
+def _save_deploy_log(reads: Reads, namespace: str, app: str, name: str, path: Path,
                      failure: Any) -> str:
-    pods = list_pods(core, namespace, app, name)
+    pods = list_pods(reads, namespace, app, name)
     chosen = next((p for p in pods if failure is not None and p.metadata.name == failure.pod),
                   pods[0] if pods else None)
     if chosen is None:
         return ""
     container = failure.container if failure is not None and failure.container else name
-    text = container_log(core, namespace, chosen.metadata.name, container, DEPLOY_LOG_LINES)
+    text = container_log(reads, namespace, chosen.metadata.name, container, DEPLOY_LOG_LINES)
     if not text.strip():
-        text = container_log(core, namespace, chosen.metadata.name, container, DEPLOY_LOG_LINES,
+        text = container_log(reads, namespace, chosen.metadata.name, container, DEPLOY_LOG_LINES,
                              previous=True)
     write_if_changed(path, text)
     return text

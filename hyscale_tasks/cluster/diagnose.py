@@ -39,8 +39,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from kubernetes import client
-
 from hyscale_tasks.cluster.blocked import blocking_event, cannot_start
 from hyscale_tasks.cluster.diagnosis import Diagnosis
 from hyscale_tasks.cluster.pods import (
@@ -54,6 +52,7 @@ from hyscale_tasks.cluster.pods import (
     secret_keys,
     setting_up,
 )
+from hyscale_tasks.cluster.reads import Reads
 from hyscale_tasks.image.credentials import docker_config_file
 from hyscale_tasks.spec.model import Port, ServiceSpec
 
@@ -83,12 +82,12 @@ def not_deployed() -> Diagnosis:
                      "namespace and cluster")
 
 
-def diagnose(core: client.CoreV1Api, namespace: str, service: ServiceSpec | None, name: str,
+def diagnose(reads: Reads, namespace: str, service: ServiceSpec | None, name: str,
              pods: list[Any]) -> Diagnosis:
     """The first problem found among ``pods`` of service ``name``; when none has one, what the
     pods are still doing (:data:`IN_PROGRESS`)."""
     for pod in pods:
-        found = _pod(core, namespace, service, name, pod)
+        found = _pod(reads, namespace, service, name, pod)
         if found is not None:
             return found
     return in_progress(service, name, pods)
@@ -121,7 +120,7 @@ def in_progress(service: ServiceSpec | None, name: str, pods: list[Any]) -> Diag
     return Diagnosis(IN_PROGRESS, TRY_LATER)
 
 
-def _pod(core: client.CoreV1Api, namespace: str, service: ServiceSpec | None, name: str,
+def _pod(reads: Reads, namespace: str, service: ServiceSpec | None, name: str,
          pod: Any) -> Diagnosis | None:
     if pod.metadata.deletion_timestamp:
         return None  # going away: the pods replacing it tell what is wrong, if anything
@@ -129,7 +128,7 @@ def _pod(core: client.CoreV1Api, namespace: str, service: ServiceSpec | None, na
     if scheduled is not None and scheduled.status == "False":
         return _unschedulable(service, pod, str(scheduled.message or ""))
     if setting_up(pod):
-        blocked = blocking_event(pod, pod_events(core, pod))
+        blocked = blocking_event(pod, pod_events(reads, pod))
         return cannot_start(service, pod, blocked) if blocked is not None else None
     failing = [c for c in containers(pod) if not c.ready]
     if not failing:
@@ -145,16 +144,16 @@ def _pod(core: client.CoreV1Api, namespace: str, service: ServiceSpec | None, na
             # A container the kubelet stopped because its liveness probe failed did not crash
             # by itself (the test image even exits 0 on SIGTERM, which reads "Completed"):
             # what failed is the health check.
-            events = pod_events(core, pod) if events is None else events
+            events = pod_events(reads, pod) if events is None else events
             unhealthy = _unhealthy(events, container.name)
             if unhealthy and any(e.reason == "Killing" and "liveness" in str(e.message or "")
                                  and _about(e, container.name) for e in events):
                 return _health(service, pod, container, unhealthy, restarted=True)
         if found.reason.startswith(BAD_LOGIN):
-            events = pod_events(core, pod) if events is None else events
+            events = pod_events(reads, pod) if events is None else events
             return _pull_secret_unread(pod, container, events) or found
         return found
-    events = pod_events(core, pod) if events is None else events
+    events = pod_events(reads, pod) if events is None else events
     for container in failing:
         unhealthy = _unhealthy(events, container.name)
         if unhealthy:

@@ -62,9 +62,9 @@ class Reader:
                 # says why it cannot
                 endpoint.forget(self.kubeconfig)
                 self._endpoint = None
-        from hyscale_tasks.cluster.client import get_json
+        from hyscale_tasks.cluster.reads import Reads
 
-        return get_json(self.cluster(), path, query, **path_params)
+        return Reads(self.cluster().api).get(path, f"read {path}", query, **path_params)
 
 
 _READERS: dict[tuple[str, int], Reader] = {}
@@ -121,13 +121,15 @@ def remember_versions(record: Path, cluster: Cluster, namespace: str,
         data = read_json(record)
     except (OSError, ValueError):
         return
-    from hyscale_tasks.cluster.client import get_json
+    from hyscale_tasks.cluster.reads import Reads
 
+    reads = Reads(cluster.api)
     wanted = set(objects)
     for item in data.get("objects", []):
         ref = ObjectRef.from_json(item)
         if (ref.kind, ref.name) in wanted:
-            live = get_json(cluster, _path(ref) + "/{name}", namespace=namespace, name=ref.name)
+            live = reads.get(_path(ref) + "/{name}", f"read {ref.kind} {ref.name}",
+                             namespace=namespace, name=ref.name)
             if live is not None:
                 item["version"] = object_version(live)
     write_json_if_changed(record, data)

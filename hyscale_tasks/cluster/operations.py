@@ -14,6 +14,7 @@ from hyscale_tasks.cluster.apply import delete_object, dynamic
 from hyscale_tasks.cluster.client import Cluster, ClusterError, api_errors
 from hyscale_tasks.cluster.objects import APPLIED_KINDS, ObjectRef
 from hyscale_tasks.cluster.pods import APP_LABEL, list_pods, selector
+from hyscale_tasks.cluster.reads import WORKLOAD_PATHS, Reads
 from hyscale_tasks.cluster.status import find_workload, state_of
 from hyscale_tasks.files import write_if_changed
 from hyscale_tasks.lines import say
@@ -31,8 +32,8 @@ def _not_deployed(namespace: str, app: str, service: str) -> ClusterError:
 def service_logs(cluster: Cluster, namespace: str, app: str, service: str, lines: int,
                  follow: bool, replica: str | None, save_to: Path, out: TextIO = sys.stdout) -> None:
     """The service container's log of one replica; saved to ``save_to`` unless following."""
-    core = client.CoreV1Api(cluster.api)
-    pods = [p for p in list_pods(core, namespace, app, service) if not p.metadata.deletion_timestamp]
+    reads = Reads(cluster.api)
+    pods = [p for p in list_pods(reads, namespace, app, service) if not p.metadata.deletion_timestamp]
     if replica is not None:
         chosen = next((p for p in pods if p.metadata.name == replica), None)
         if chosen is None:
@@ -46,29 +47,29 @@ def service_logs(cluster: Cluster, namespace: str, app: str, service: str, lines
         chosen = max(pods, key=lambda p: str(p.metadata.creation_timestamp or ""))
     name = chosen.metadata.name
     say(f"Service Logs from {name}")
-    with api_errors(f"read the log of {name}"):
-        if follow:
-            stream: Any = core.read_namespaced_pod_log(name, namespace, container=service,
-                                                       follow=True, tail_lines=lines,
-                                                       _preload_content=False,
-                                                       _request_timeout=(10, 7200))
+    if follow:
+        with api_errors(f"read the log of {name}"):
+            stream: Any = client.CoreV1Api(cluster.api).read_namespaced_pod_log(
+                name, namespace, container=service, follow=True, tail_lines=lines,
+                _preload_content=False, _request_timeout=(10, 7200))
             for chunk in stream.stream():
                 out.write(chunk.decode("utf-8", "replace"))
                 out.flush()
-            return
-        text = core.read_namespaced_pod_log(name, namespace, container=service, tail_lines=lines)
-    write_if_changed(save_to, str(text or ""))
-    out.write(str(text or ""))
+        return
+    text = reads.text("/api/v1/namespaces/{namespace}/pods/{name}/log",
+                      f"read the log of {name}", [("container", service), ("tailLines", str(lines))],
+                      namespace=namespace, name=name)
+    write_if_changed(save_to, text)
+    out.write(text)
 
 
 def replica_status(cluster: Cluster, namespace: str, app: str, service: str) -> list[list[str]]:
     from hyscale_tasks.cluster.pods import aggregated_status
     from hyscale_tasks.cluster.status import age
 
-    core = client.CoreV1Api(cluster.api)
     return [[p.metadata.name, aggregated_status(p),
              age(p.status.start_time if p.status else None)]
-            for p in list_pods(core, namespace, app, service)]
+            for p in list_pods(Reads(cluster.api), namespace, app, service)]
 
 
 def undeploy_service(cluster: Cluster, namespace: str, app: str, service: str,
@@ -132,16 +133,14 @@ def undeploy_app(cluster: Cluster, namespace: str, app: str, services: list[str]
 def _pull_secrets(cluster: Cluster, namespace: str, labels: str | None) -> set[str]:
     """The image pull secrets that the workloads and pods (those ``labels`` select, or all)
     of the namespace name."""
-    apps, core = client.AppsV1Api(cluster.api), client.CoreV1Api(cluster.api)
-    selected = labels or ""  # an empty selector selects everything
-    with api_errors(f"list the workloads in namespace {namespace}"):
-        templates: list[Any] = [
-            *(d.spec.template for d in apps.list_namespaced_deployment(
-                namespace, label_selector=selected).items if d.spec),
-            *(s.spec.template for s in apps.list_namespaced_stateful_set(
-                namespace, label_selector=selected).items if s.spec)]
-        pods = [p for p in core.list_namespaced_pod(namespace, label_selector=selected).items
-                if p.metadata and not p.metadata.deletion_timestamp]
+    reads = Reads(cluster.api)
+    query = [("labelSelector", labels)] if labels else []
+    doing = f"list the workloads in namespace {namespace}"
+    templates = [w.spec.template for path in WORKLOAD_PATHS.values()
+                 for w in reads.items(path, doing, query, namespace=namespace) if w.spec]
+    pods = [p for p in reads.items("/api/v1/namespaces/{namespace}/pods", doing, query,
+                                   namespace=namespace)
+            if p.metadata and not p.metadata.deletion_timestamp]
     specs = [t.spec for t in templates if t.spec] + [p.spec for p in pods if p.spec]
     return {ref.name for spec in specs for ref in spec.image_pull_secrets or [] if ref.name}
 

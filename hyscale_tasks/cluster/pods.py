@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from kubernetes import client
-
-from hyscale_tasks.cluster.client import api_errors
+from hyscale_tasks.cluster.reads import Live, Reads
 
 DEPLOYMENT_REVISION = "deployment.kubernetes.io/revision"
 TEMPLATE_HASH = "pod-template-hash"  # the label of a Deployment's pods: their ReplicaSet's
@@ -89,22 +87,22 @@ def condition(pod: Any, kind: str) -> Any | None:
     return None
 
 
-def newest_replica_set(apps: client.AppsV1Api, namespace: str, app: str, service: str,
-                       workload: Any) -> Any | None:
+def newest_replica_set(reads: Reads, namespace: str, app: str, service: str,
+                       workload: Any) -> Live | None:
     """The ReplicaSet of the Deployment's current revision, once the controller has made it."""
     revision = (workload.metadata.annotations or {}).get(DEPLOYMENT_REVISION)
     if not revision:
         return None
-    with api_errors(f"list the ReplicaSets of {service}"):
-        sets: list[Any] = apps.list_namespaced_replica_set(
-            namespace, label_selector=selector(app, service)).items
+    sets = reads.items("/apis/apps/v1/namespaces/{namespace}/replicasets",
+                       f"list the ReplicaSets of {service}",
+                       [("labelSelector", selector(app, service))], namespace=namespace)
     return next((r for r in sets
                  if (r.metadata.annotations or {}).get(DEPLOYMENT_REVISION) == revision), None)
 
 
-def list_pods(core: client.CoreV1Api, namespace: str, app: str, service: str) -> list[Any]:
-    with api_errors(f"list the pods of {service}"):
-        return list(core.list_namespaced_pod(namespace, label_selector=selector(app, service)).items)
+def list_pods(reads: Reads, namespace: str, app: str, service: str) -> list[Live]:
+    return reads.items("/api/v1/namespaces/{namespace}/pods", f"list the pods of {service}",
+                       [("labelSelector", selector(app, service))], namespace=namespace)
 
 
 def setting_up(pod: Any) -> bool:
@@ -148,34 +146,35 @@ def event_span(event: Any) -> float:
     return max((event_last(event) - event_first(event)).total_seconds(), 0.0)
 
 
-def events_about(core: client.CoreV1Api, namespace: str, kind: str, name: str,
-                 uid: str | None = None) -> list[Any]:
+def events_about(reads: Reads, namespace: str, kind: str, name: str,
+                 uid: str | None = None) -> list[Live]:
     """The events about the ``kind`` object ``name``, oldest first (by when each last happened).
     With ``uid``, only this incarnation's: a StatefulSet's pod re-created under the same name
     does not inherit the events of the one before it (they stay for an hour)."""
-    with api_errors(f"read the events of {kind} {name}"):
-        found = core.list_namespaced_event(
-            namespace, field_selector=f"involvedObject.kind={kind},involvedObject.name={name},"
-                                      f"involvedObject.namespace={namespace}")
-    mine = [e for e in found.items if uid is None or not e.involved_object.uid
+    found = reads.items(
+        "/api/v1/namespaces/{namespace}/events", f"read the events of {kind} {name}",
+        [("fieldSelector", f"involvedObject.kind={kind},involvedObject.name={name},"
+                           f"involvedObject.namespace={namespace}")], namespace=namespace)
+    mine = [e for e in found if uid is None or not e.involved_object.uid
             or e.involved_object.uid == uid]
     return sorted(mine, key=event_last)
 
 
-def pod_events(core: client.CoreV1Api, pod: Any) -> list[Any]:
+def pod_events(reads: Reads, pod: Any) -> list[Live]:
     """The events about ``pod`` (this incarnation of it), oldest first."""
     meta = pod.metadata
-    return events_about(core, str(meta.namespace), "Pod", str(meta.name), meta.uid)
+    return events_about(reads, str(meta.namespace), "Pod", str(meta.name), meta.uid)
 
 
-def container_log(core: client.CoreV1Api, namespace: str, pod: str, container: str,
+def container_log(reads: Reads, namespace: str, pod: str, container: str,
                   lines: int = 20, previous: bool = False) -> str:
+    query = [("container", container), ("tailLines", str(lines))]
     try:
-        text = core.read_namespaced_pod_log(pod, namespace, container=container,
-                                            tail_lines=lines, previous=previous)
+        return reads.text("/api/v1/namespaces/{namespace}/pods/{name}/log",
+                          f"read the log of {pod}", [*query, ("previous", "true")] if previous
+                          else query, namespace=namespace, name=pod)
     except Exception:  # the log is a help for the reader, never a reason to fail
         return ""
-    return str(text or "")
 
 
 def secret_keys(pod: Any, container: str, secret: str) -> list[str]:

@@ -14,6 +14,7 @@ from typing import Any
 from kubernetes import client
 
 from hyscale_tasks.cluster.pods import TEMPLATE_HASH, newest_replica_set, selector
+from hyscale_tasks.cluster.reads import Reads
 from hyscale_tasks.cluster.status import find_workload
 
 STATEFUL_REVISION = "controller-revision-hash"
@@ -35,6 +36,6 @@ def current_selector(api: client.ApiClient, namespace: str, app: str, service: s
 
 def _template_hash(api: client.ApiClient, namespace: str, app: str, service: str,
                    workload: Any) -> str | None:
-    newest = newest_replica_set(client.AppsV1Api(api), namespace, app, service, workload)
+    newest = newest_replica_set(Reads(api), namespace, app, service, workload)
     value = (newest.metadata.labels or {}).get(TEMPLATE_HASH) if newest is not None else None
     return str(value) if value else None

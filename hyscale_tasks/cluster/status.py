@@ -10,9 +10,10 @@ from typing import Any
 from kubernetes import client
 
 from hyscale_tasks.cluster.address import service_address
-from hyscale_tasks.cluster.client import Cluster, api_errors
+from hyscale_tasks.cluster.client import Cluster
 from hyscale_tasks.cluster.diagnose import diagnose, not_deployed
 from hyscale_tasks.cluster.pods import APP_LABEL, SERVICE_LABEL, list_pods, selector
+from hyscale_tasks.cluster.reads import WORKLOAD_PATHS, Live, Reads
 from hyscale_tasks.cluster.wait import rolled_out
 from hyscale_tasks.spec.model import ServiceSpec, service_from_record
 
@@ -37,16 +38,14 @@ class ServiceStatus:
                 "message": self.message, "replicas": self.replicas}
 
 
-def find_workload(api: client.ApiClient, namespace: str, app: str, service: str) -> Any | None:
-    apps = client.AppsV1Api(api)
-    with api_errors(f"find the workload of {service}"):
-        for listing in (apps.list_namespaced_deployment, apps.list_namespaced_stateful_set):
-            items = listing(namespace, label_selector=selector(app, service)).items
-            if items:
-                item = items[0]
-                item.kind = "Deployment" if listing == apps.list_namespaced_deployment \
-                    else "StatefulSet"
-                return item
+def find_workload(api: client.ApiClient, namespace: str, app: str, service: str) -> Live | None:
+    reads = Reads(api)
+    for kind, path in WORKLOAD_PATHS.items():
+        items = reads.items(path, f"find the workload of {service}",
+                            [("labelSelector", selector(app, service))], namespace=namespace)
+        if items:
+            items[0]["kind"] = kind  # (a list's items do not say their kind)
+            return items[0]
     return None
 
 
@@ -89,13 +88,13 @@ def service_status(cluster: Cluster, namespace: str, app: str, service: str) -> 
     state = state_of(workload)
     spec = _spec_of(workload)
     message = ""
-    core = client.CoreV1Api(cluster.api)
+    reads = Reads(cluster.api)
     if state not in (RUNNING, SCALING_DOWN):
         if (workload.spec.replicas or 0) == 0:
             message = "Service deployed in cluster with 0 replicas"
         else:
-            message = str(diagnose(core, namespace, spec, service,
-                                   list_pods(core, namespace, app, service)))
+            message = str(diagnose(reads, namespace, spec, service,
+                                   list_pods(reads, namespace, app, service)))
     address, url = "", ""
     if spec is not None:
         for line in service_address(cluster, namespace, app, spec, wait=False):
@@ -110,25 +109,24 @@ def service_status(cluster: Cluster, namespace: str, app: str, service: str) -> 
 
 
 def app_services(cluster: Cluster, namespace: str, app: str) -> list[str]:
-    apps = client.AppsV1Api(cluster.api)
+    reads = Reads(cluster.api)
     names: list[str] = []
-    with api_errors(f"list the services of app {app}"):
-        for listing in (apps.list_namespaced_deployment, apps.list_namespaced_stateful_set):
-            for item in listing(namespace, label_selector=f"{APP_LABEL}={app}").items:
-                meta: Any = item.metadata
-                name = (meta.labels or {}).get(SERVICE_LABEL)
-                if name and name not in names:
-                    names.append(name)
+    for path in WORKLOAD_PATHS.values():
+        for item in reads.items(path, f"list the services of app {app}",
+                                [("labelSelector", f"{APP_LABEL}={app}")], namespace=namespace):
+            name = (item.metadata.labels or {}).get(SERVICE_LABEL)
+            if name and name not in names:
+                names.append(name)
     return sorted(names)
 
 
 def list_apps(cluster: Cluster) -> list[tuple[str, str, str]]:
     """(application, environment, namespace) for every app in the cluster (HyScale §7.9)."""
-    apps = client.AppsV1Api(cluster.api)
+    reads = Reads(cluster.api)
     found: dict[str, tuple[str, str, str]] = {}
-    with api_errors("list the apps in the cluster"):
-        items: list[Any] = [*apps.list_deployment_for_all_namespaces().items,
-                            *apps.list_stateful_set_for_all_namespaces().items]
+    items = [item for kind in ("deployments", "statefulsets")
+             for item in reads.items(f"/apis/apps/v1/{kind}", "list the apps in the cluster",
+                                     [("labelSelector", APP_LABEL)])]
     for item in items:
         labels = item.metadata.labels or {}
         namespace = item.metadata.namespace

@@ -41,8 +41,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from kubernetes import client, watch
-from kubernetes.client.exceptions import ApiException
+from kubernetes import client
 
 from hyscale_tasks.cluster.blocked import (
     blocking_event,
@@ -50,7 +49,7 @@ from hyscale_tasks.cluster.blocked import (
     refused_for_good,
     said_by,
 )
-from hyscale_tasks.cluster.client import api_errors
+from hyscale_tasks.cluster.client import ClusterError
 from hyscale_tasks.cluster.diagnose import (
     CONFIG_ERROR,
     IMAGE_PULL,
@@ -72,6 +71,7 @@ from hyscale_tasks.cluster.pods import (
     pod_events,
     setting_up,
 )
+from hyscale_tasks.cluster.reads import WORKLOAD_PATHS, Live, Reads
 from hyscale_tasks.spec.model import ServiceSpec
 
 # A container waiting for one of these will not start without a change to the spec or cluster.
@@ -108,11 +108,13 @@ def deadline_seconds(replicas: int) -> float:
     return max(replicas, 1) * 120.0
 
 
-def read_workload(apps: client.AppsV1Api, kind: str, namespace: str, name: str) -> Any:
-    with api_errors(f"read {kind} {name}"):
-        if kind == "StatefulSet":
-            return apps.read_namespaced_stateful_set(name, namespace)
-        return apps.read_namespaced_deployment(name, namespace)
+def read_workload(reads: Reads, kind: str, namespace: str, name: str) -> Live:
+    found = reads.get(WORKLOAD_PATHS[kind] + "/{name}", f"read {kind} {name}",
+                      namespace=namespace, name=name)
+    if found is None:
+        raise ClusterError(f"{kind} {name} is not in namespace {namespace}: it was deleted "
+                           "while the deploy waited for it.\n  fix: run the deploy again.")
+    return found
 
 
 def rolled_out(workload: Any) -> bool:
@@ -121,21 +123,20 @@ def rolled_out(workload: Any) -> bool:
     if status is None or (status.observed_generation or 0) < (workload.metadata.generation or 0):
         return False
     ready = status.ready_replicas or 0
-    if workload.kind == "StatefulSet" or hasattr(status, "current_revision"):
-        current = getattr(status, "current_revision", None)
-        update = getattr(status, "update_revision", None)
+    if workload.kind == "StatefulSet":
+        current, update = status.current_revision, status.update_revision
         return ready >= wanted and (status.replicas or 0) == wanted and \
             (not update or current == update)
     return (status.updated_replicas or 0) >= wanted and ready >= wanted and \
         (status.replicas or 0) == wanted and (status.available_replicas or 0) >= wanted
 
 
-def _retried_by_the_kubelet(core: client.CoreV1Api, pod: Any, container: ContainerState) -> bool:
+def _retried_by_the_kubelet(reads: Reads, pod: Any, container: ContainerState) -> bool:
     """A failure the kubelet will retry with what it could not read a moment ago (module doc)."""
     if container.waiting == CONFIG_ERROR:
         return bool(NOT_SYNCED_YET.search(container.waiting_message))
     if container.waiting in PULL_ATTEMPTED:
-        events = pod_events(core, pod)
+        events = pod_events(reads, pod)
         pulls = [e for e in events if e.reason == "Failed"
                  and (e.message or "").startswith("Failed to pull image")]
         if not pulls:
@@ -152,20 +153,20 @@ def _retried_by_the_kubelet(core: client.CoreV1Api, pod: Any, container: Contain
     return False
 
 
-def _fatal(core: client.CoreV1Api, pods: list[Any]) -> bool:
-    return any(_pod_fatal(core, pod) for pod in pods)
+def _fatal(reads: Reads, pods: list[Any]) -> bool:
+    return any(_pod_fatal(reads, pod) for pod in pods)
 
 
-def _pod_fatal(core: client.CoreV1Api, pod: Any) -> bool:
+def _pod_fatal(reads: Reads, pod: Any) -> bool:
     """Whether ``pod`` is in a state that will not heal without a change (module doc)."""
     if setting_up(pod):  # the sandbox, volumes, pulls: only the events tell
-        return blocking_event(pod, pod_events(core, pod)) is not None
+        return blocking_event(pod, pod_events(reads, pod)) is not None
     for container in containers(pod):
         # Judged on the current state: a container that restarted once and runs again
         # still shows its last termination, which is no reason to give up.
         if container.restarts > _restart_limit():
             return True
-        if container.waiting in FATAL_WAITING and not _retried_by_the_kubelet(core, pod, container):
+        if container.waiting in FATAL_WAITING and not _retried_by_the_kubelet(reads, pod, container):
             return True
         # Between two starts a crashed container is "terminated" for up to a second before
         # the kubelet's back-off makes it CrashLoopBackOff: either says the same.
@@ -178,7 +179,7 @@ def _pod_fatal(core: client.CoreV1Api, pod: Any) -> bool:
             not CLAIM_NOT_SEEN_YET.search(scheduled.message or ""):
         return True
     if any(not c.ready and not c.waiting for c in containers(pod)):
-        unhealthy = [e for e in pod_events(core, pod) if e.reason == "Unhealthy"]
+        unhealthy = [e for e in pod_events(reads, pod) if e.reason == "Unhealthy"]
         if sum(event_count(e) for e in unhealthy) >= UNHEALTHY_LIMIT:
             return True
     return False
@@ -197,8 +198,8 @@ class Rollout:
 def wait_for_rollout(api: client.ApiClient, namespace: str, app: str, kind: str, name: str,
                      service: ServiceSpec | None, report: Callable[[str], None]) -> Diagnosis | None:
     """None once every replica is ready; the diagnosis of the first failure otherwise."""
-    apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
-    workload = read_workload(apps, kind, namespace, name)
+    reads = Reads(api)
+    workload = read_workload(reads, kind, namespace, name)
     replicas = workload.spec.replicas if workload.spec.replicas is not None else 1
     if replicas == 0:
         report("Service has zero replicas")
@@ -208,51 +209,41 @@ def wait_for_rollout(api: client.ApiClient, namespace: str, app: str, kind: str,
     since = datetime.now(UTC) - timedelta(seconds=CLOCK_SLACK)
     report(f"Waiting for {replicas} replica(s) of {name} to be ready (up to {limit:.0f}s)")
     while True:
-        workload = read_workload(apps, kind, namespace, name)
+        workload = read_workload(reads, kind, namespace, name)
         if rolled_out(workload):
             return None
-        rollout = _rollout(apps, core, namespace, app, kind, name, workload, since)
+        rollout = _rollout(reads, namespace, app, kind, name, workload, since)
         pods = rollout.pods or []
         if rollout.refused is not None and refused_for_good(rollout.refused):
             return cannot_create(service, namespace, name, rollout.refused)
-        if _fatal(core, pods):
-            return diagnose(core, namespace, service, name, pods)
+        if _fatal(reads, pods):
+            return diagnose(reads, namespace, service, name, pods)
         if time.monotonic() > deadline:
-            return _timed_out(core, namespace, service, name, rollout, limit)
-        _until_changed(apps, kind, namespace, workload)
+            return _timed_out(reads, namespace, service, name, rollout, limit)
+        _until_changed(reads, kind, namespace, workload)
 
 
-def _until_changed(apps: client.AppsV1Api, kind: str, namespace: str, workload: Any) -> None:
+def _until_changed(reads: Reads, kind: str, namespace: str, workload: Any) -> None:
     """Return when the workload changes (the controller counts one more ready replica) or after
     :data:`CHECK_EVERY` seconds: a watch from the version just read, so the wait notices a
     finished rollout the moment the controller reports it, not at the next poll; the pods'
     fatal states (which do not change the workload) are still looked at every few seconds."""
-    lister = apps.list_namespaced_stateful_set if kind == "StatefulSet" else \
-        apps.list_namespaced_deployment
-    events = watch.Watch().stream(
-        lister, namespace, field_selector=f"metadata.name={workload.metadata.name}",
-        resource_version=workload.metadata.resource_version, timeout_seconds=CHECK_EVERY)
-    with api_errors(f"watch {kind} {workload.metadata.name}"):
-        try:
-            next(events, None)
-        except ApiException as exc:  # 410: the version is too old to watch from; read it anew
-            if exc.status != 410:
-                raise
-        finally:
-            events.close()
+    meta = workload.metadata
+    reads.until_changed(WORKLOAD_PATHS[kind], f"watch {kind} {meta.name}", str(meta.name),
+                        str(meta.resource_version), CHECK_EVERY, namespace=namespace)
 
 
-def _timed_out(core: client.CoreV1Api, namespace: str, service: ServiceSpec | None, name: str,
+def _timed_out(reads: Reads, namespace: str, service: ServiceSpec | None, name: str,
                rollout: Rollout, limit: float) -> Diagnosis:
     """The deadline's diagnosis: what the pods are doing and the last warnings the cluster gave
     about them (a set-up trouble not known to be final, a refusal that may pass), so that even
     a wait that ran its full length says what held it up."""
     pods = rollout.pods or []
-    found = diagnose(core, namespace, service, name, pods)
+    found = diagnose(reads, namespace, service, name, pods)
     configured = os.environ.get("HYS_ROLLOUT_TIMEOUT")
     longer = f"raise HYS_ROLLOUT_TIMEOUT (now {configured} s)" if configured else \
         "set HYS_ROLLOUT_TIMEOUT (seconds; the default is replicas x 120)"
-    warnings = _last_warnings(core, pods)
+    warnings = _last_warnings(reads, pods)
     if rollout.refused is not None:
         warnings.insert(0, f"{name}: FailedCreate: {' '.join(rollout.refused.split())}")
     seen = f"; last warnings: {'; '.join(warnings)}" if warnings else ""
@@ -262,7 +253,7 @@ def _timed_out(core: client.CoreV1Api, namespace: str, service: ServiceSpec | No
                      f"{longer}", found.pod, found.container)
 
 
-def _last_warnings(core: client.CoreV1Api, pods: list[Any]) -> list[str]:
+def _last_warnings(reads: Reads, pods: list[Any]) -> list[str]:
     """``pod: Reason (N times in Ss): message`` for the newest warnings about the first pods that
     are not ready, newest first. The kubelet's ``Error: ImagePullBackOff`` and the like are left
     out: they repeat the container's state, which the diagnosis says, and would crowd out the
@@ -270,7 +261,7 @@ def _last_warnings(core: client.CoreV1Api, pods: list[Any]) -> list[str]:
     found: list[tuple[Any, str]] = []
     for pod in [p for p in pods if not _ready(p)][:WARNED_PODS]:
         latest: dict[tuple[str, str], Any] = {}
-        for event in pod_events(core, pod):
+        for event in pod_events(reads, pod):
             if event.type == "Warning" and not ECHO.match(str(event.message or "")):
                 latest[(str(event.reason), str(event.message))] = event
         found.extend((event, f"{pod.metadata.name}: {said_by(event)}") for event in latest.values())
@@ -283,7 +274,7 @@ def _ready(pod: Any) -> bool:
     return ready is not None and ready.status == "True"
 
 
-def _rollout(apps: client.AppsV1Api, core: client.CoreV1Api, namespace: str, app: str, kind: str,
+def _rollout(reads: Reads, namespace: str, app: str, kind: str,
              name: str, workload: Any, since: datetime) -> Rollout:
     """The pods of the rollout in progress (HyScale §7.4 step 3) and why the controller could not
     create one, if it said so since ``since``. Right after a patch the old pods are all there is,
@@ -291,7 +282,7 @@ def _rollout(apps: client.AppsV1Api, core: client.CoreV1Api, namespace: str, app
     status = workload.status
     if status is None or (status.observed_generation or 0) < (workload.metadata.generation or 0):
         return Rollout(None)
-    live = [p for p in list_pods(core, namespace, app, name) if not p.metadata.deletion_timestamp]
+    live = [p for p in list_pods(reads, namespace, app, name) if not p.metadata.deletion_timestamp]
     if kind == "StatefulSet":
         revision = status.update_revision
         if not revision:
@@ -299,10 +290,10 @@ def _rollout(apps: client.AppsV1Api, core: client.CoreV1Api, namespace: str, app
         pods = [p for p in live
                 if (p.metadata.labels or {}).get("controller-revision-hash") == revision]
         wanted = workload.spec.replicas if workload.spec.replicas is not None else 1
-        refused = _stateful_set_refusal(core, namespace, workload, since) \
+        refused = _stateful_set_refusal(reads, namespace, workload, since) \
             if len(pods) < wanted else None
         return Rollout(pods, refused)
-    newest = newest_replica_set(apps, namespace, app, name, workload)
+    newest = newest_replica_set(reads, namespace, app, name, workload)
     if newest is None:
         return Rollout(None)
     template_hash = (newest.metadata.labels or {}).get(TEMPLATE_HASH)
@@ -321,12 +312,12 @@ def _replica_set_refusal(replica_set: Any) -> str | None:
     return None
 
 
-def _stateful_set_refusal(core: client.CoreV1Api, namespace: str, workload: Any,
+def _stateful_set_refusal(reads: Reads, namespace: str, workload: Any,
                           since: datetime) -> str | None:
     """The StatefulSet controller's pod (or claim) creation failure, from its ``FailedCreate``
     events (it has no condition for it), when one happened since ``since``: events stay for an
     hour, and an old one may be about a spec or a quota since changed."""
     meta = workload.metadata
-    events = events_about(core, namespace, "StatefulSet", str(meta.name), meta.uid)
+    events = events_about(reads, namespace, "StatefulSet", str(meta.name), meta.uid)
     fresh = [e for e in events if e.reason == "FailedCreate" and event_last(e) >= since]
     return str(fresh[-1].message or "") if fresh else None

@@ -112,7 +112,10 @@ def render_manifests(deploy_record: str, push_record: str, folder: str, index: s
 def build_stage(build_spec: str, dockerfiles: str, record: str, context_cache: str, log: str,
                 verbose: bool) -> Values:
     from hyscale_tasks.image.stages import run_build
+    from hyscale_tasks.tasks.warmup import import_cluster_code
 
+    # (after the docker SDK's import: the two would otherwise contend for the same modules)
+    import_cluster_code()
     run_build(Path(build_spec), Path(dockerfiles), Path(record), Path(context_cache), Path(log),
               verbose)
     return records_written(record)
