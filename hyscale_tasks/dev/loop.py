@@ -252,6 +252,7 @@ class DevLoop:
             lines.info(f"Stopped watching; undeploying {', '.join(services)} (--undeploy-on-exit)")
             self.setup.turn.reopen()
             self.setup.turn.run_tasks([f"undeploy:{name}" for name in services])
+            self.setup.turn.close()
             return
         lines.info(f"Stopped watching. {', '.join(services)} keep running in namespace "
                    f"{self.setup.namespace}; to remove them: {self.setup.undeploy_hint(services)}")

@@ -3,13 +3,19 @@
 The run is a process of its own, the same doit a user would run by hand, on the same state
 database: what a turn leaves is what ``doit deploy`` would leave, a later ``doit deploy`` is a
 no-op, and nothing the run caches (registry answers, cluster listings, connections) outlives it.
-It reports through the JSON-lines reporter (tasks/reporter.py) on its stdout; its stderr is the
-terminal's, so the stages' own messages (the deploy's progress, an error's diagnosis) reach the
-user as they come, each in one write.
+It reports through the JSON-lines reporter (tasks/reporter.py) on its stdout, and its stderr
+goes into the same pipe: the loop reads one stream, in the order the run wrote it, turns each
+event into its line ("web: spec: web.hspec changed") and passes every other line on as it comes
+(the deploy's progress, an error's diagnosis), so a stage's line always comes before what the
+stage said.
 
 The process gets a session of its own: a terminal's Ctrl-C reaches the loop only, and the loop
 interrupts the run (SIGINT to its whole group, then SIGKILL if it does not end), so that doit
 records the stages that finished and no worker is left behind.
+
+A run's process is started ahead (:mod:`.spare`) when its command is ``python -m MODULE ...``:
+after each run, the next one's Python imports what a run needs while the user edits, and the
+turn hands it its tasks. Nothing of the earlier run is in it.
 """
 
 from __future__ import annotations
@@ -61,6 +67,7 @@ class Turn:
         # Told about each service as soon as its deploy stage ends, not when the whole run does.
         self.on_done: Callable[[Outcome], None] = lambda outcome: None
         self._process: subprocess.Popen[str] | None = None
+        self._spare: subprocess.Popen[str] | None = None  # the next run's process, if started
         self._lock = threading.Lock()
         self._stopped = False
 
@@ -78,10 +85,7 @@ class Turn:
             # --continue only for several services: doit forgets the stages after a failed one
             # when it goes on (their records are deleted), and the fix would run them all again.
             options = ["--continue"] if len(names) > 1 else []
-            self._process = subprocess.Popen(
-                [*self.command.argv, *options, *self.command.variables, *tasks],
-                cwd=self.command.cwd, env=self.command.env,
-                stdout=subprocess.PIPE, text=True, start_new_session=True)
+            self._process = self._launch([*options, *self.command.variables, *tasks])
             process = self._process
         assert process.stdout is not None
         for line in process.stdout:
@@ -89,9 +93,49 @@ class Turn:
         process.wait()
         with self._lock:
             self._process = None
+            if not self._stopped and self._spare is None:
+                self._spare = self._start_spare()
         for outcome in outcomes.values():
             self._done(outcome)
         return outcomes
+
+    def _launch(self, args: list[str]) -> subprocess.Popen[str]:
+        """The run's process: the spare, given its command, when there is one that took it."""
+        argv = self.command.argv
+        if argv[1:2] == ["-m"] and len(argv) > 2:
+            spare, self._spare = self._spare or self._start_spare(), None
+            if spare is not None:
+                assert spare.stdin is not None
+                try:
+                    spare.stdin.write(json.dumps({"module": argv[2],
+                                                  "args": [*argv[3:], *args]}) + "\n")
+                    spare.stdin.close()
+                    return spare
+                except OSError:  # it died meanwhile: start the run the plain way
+                    spare.kill()
+                    spare.wait()
+        return self._popen([*argv, *args])
+
+    def _start_spare(self) -> subprocess.Popen[str] | None:
+        if self.command.argv[1:2] != ["-m"]:
+            return None
+        # (the variables name the app in its command line: ``ps`` tells whose spare it is)
+        return self._popen([self.command.argv[0], "-m", "hyscale_tasks.dev.spare",
+                            *self.command.variables], stdin=subprocess.PIPE)
+
+    def _popen(self, argv: list[str], stdin: int | None = None) -> subprocess.Popen[str]:
+        return subprocess.Popen(argv, cwd=self.command.cwd, env=self.command.env, stdin=stdin,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                start_new_session=True)
+
+    def close(self) -> None:
+        """No more runs: end the spare process (it would end once the loop's pipe closed)."""
+        with self._lock:
+            self._stopped = True
+            spare, self._spare = self._spare, None
+        if spare is not None:
+            spare.kill()
+            spare.wait()
 
     def _done(self, outcome: Outcome) -> None:
         if not outcome.done:
@@ -105,12 +149,11 @@ class Turn:
 
     def _event(self, line: str, outcomes: dict[str, Outcome]) -> None:
         try:
-            event = json.loads(line)
-        except ValueError:  # a stage that printed to stdout: pass it on
-            if line.strip():
-                lines.say(line.rstrip("\n"))
-            return
-        if not isinstance(event, dict):
+            event = json.loads(line) if line.startswith('{"event"') else None
+        except ValueError:
+            event = None
+        if not isinstance(event, dict):  # what a stage (or doit) said: pass it on
+            lines.say(line.rstrip("\n"))
             return
         service, stage = str(event.get("service", "")), str(event.get("stage", ""))
         outcome = outcomes.get(service)
@@ -139,6 +182,7 @@ class Turn:
         with self._lock:
             self._stopped = True
             process = self._process
+        self.close()
         if process is None or process.poll() is not None:
             return
         with contextlib.suppress(ProcessLookupError):

@@ -7,6 +7,8 @@ the forwarded port, and counts the tool's requests in the API server's audit log
 
 from __future__ import annotations
 
+import time
+
 from tests.deploy.apps import applies, current_pods, writes
 from tests.dev.conftest import StartDev, get
 from tests.kube.cluster import Cluster
@@ -143,3 +145,32 @@ def test_ctrl_c_during_a_deploy_stops_everything_and_leaves_the_state_consistent
     # What finished is recorded; the interrupted deploy runs again, then nothing does.
     assert app.deploy("web").executed == ["deploy:web"]
     assert app.deploy("web").executed == []
+
+
+def test_saves_during_a_turn_queue_exactly_one_more_turn(
+        new_app, dev: StartDev, cluster: Cluster) -> None:
+    app = new_app("devqueue")
+    app.web(props={"GREETING": "one"}, startCommand=GREETER)
+    loop = dev(app)
+    first = loop.ready("web")
+    url = loop.url("web")
+
+    app.edit_spec("web", props={"GREETING": "two"})
+    waiting, _ = loop.wait_for(r"^\[INFO\]  Waiting for 1 replica\(s\) of web", first + 1)
+    # Two saves while that deploy waits for its pod (it takes its pod's start, over a second).
+    app.edit_spec("web", props={"GREETING": "three"})
+    app.edit_spec("web", props={"GREETING": "four"})
+    saved_at = len(loop.err)
+    second = loop.ready("web", waiting)
+    assert second >= saved_at, f"the turn ended before the saves:\n{loop.text()}"
+    third = loop.ready("web", second + 1)
+
+    # One more turn, started once the first was done (never two deploys of web at once), for
+    # what the saves left on disk.
+    assert loop.stages("web", waiting, second) == [], loop.text()
+    assert loop.stages("web", second + 1, third) == ["spec", "manifests", "deploy"], loop.text()
+    assert get(url).strip() == "four"
+    time.sleep(3)  # (ample for a turn to start, were one queued: its first stage line)
+    assert loop.stages("web", third + 1) == [], loop.text()
+    assert loop.stop() == 0, loop.text()
+    assert not loop.leftovers(), loop.leftovers()
