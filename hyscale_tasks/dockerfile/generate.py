@@ -15,6 +15,7 @@ from typing import Any
 import jinja2
 
 from hyscale_tasks.errors import HyscaleError
+from hyscale_tasks.spec.build_files import check_present, where
 
 SCRIPT_DIR = "/hyscale/init_scripts/"
 CONFIGURE_SCRIPT = "configure.sh"
@@ -51,13 +52,18 @@ def decide(image: dict[str, Any]) -> str:
 
 
 def plan(build_record: dict[str, Any]) -> DockerfilePlan:
-    """Everything the stage would write, read from the build record and the artifacts."""
+    """Everything the stage would write, read from the build record and the artifacts.
+
+    The first stage of a build: it checks every build file the spec names (a user Dockerfile
+    and its context too, which the image builder reads), since the spec stage does not.
+    """
+    check_present(build_record)
     image = build_record["image"]
     decision = decide(image)
     if decision != "generate":
         return DockerfilePlan(decision)
     build = image["buildSpec"]
-    sources = {entry["path"]: entry["field"] for entry in build_record["buildFiles"]}
+    sources = {entry["path"]: where(entry) for entry in build_record["buildFiles"]}
     result = DockerfilePlan(decision)
     spec_dir = Path(build_record["specDir"])
     artifacts = [_artifact(result, spec_dir, sources, item) for item in build.get("artifacts") or ()]

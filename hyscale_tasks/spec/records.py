@@ -2,8 +2,11 @@
 
 The build record holds what the Dockerfile and the image depend on, the deploy record what the
 manifests depend on, so a prop change never reaches the image stages and a new artifact never
-re-renders manifests by itself. Referenced files are read here, once, and their content goes
-into the deploy record; later stages never read the user's folder again.
+re-renders manifests by itself. The files manifests need (``file()`` props, k8s snippets) are
+read here, once, and their content goes into the deploy record; later stages never read them
+again. Build files (artifacts, scripts, a user Dockerfile) are only named in the build record,
+where they are written in the spec: the dockerfile stage reads them (spec/build_files.py), so
+manifests render without them, as HyScale's generate command does.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import yaml
 from hyscale_tasks.errors import SpecError
 from hyscale_tasks.files import Shape, write_json_if_changed
 from hyscale_tasks.spec import limits, rules
+from hyscale_tasks.spec.build_files import named_build_files, record_entry
 from hyscale_tasks.spec.effective import EffectiveSpec, load_effective
 from hyscale_tasks.spec.model import service_from_record
 from hyscale_tasks.spec.reading import (
@@ -32,12 +36,10 @@ from hyscale_tasks.spec.references import (
     OUTSIDE_OPT_IN,
     Reference,
     app_root,
-    build_files,
     is_outside,
     outside_allowed,
     prop_files,
     snippet_files,
-    user_dockerfile,
 )
 from hyscale_tasks.spec.yamlfile import MAX_YAML_BYTES, load_documents, yaml_error_text
 
@@ -59,18 +61,11 @@ def make_records(spec_path: Path, profile_path: Path | None, app: str) -> SpecRe
     effective = load_effective(spec_path, profile_path)
     rules.check_all(effective)
     base = effective.base_dir
-    for ref in build_files(effective.data, base):
-        _require_file(effective, ref, "artifact" if "artifacts" in ref.field else "script")
-    user_build = user_dockerfile(effective.data, base)
-    if user_build is not None:
-        context, dockerfile = user_build
-        _require_inside(effective, context, "build context")
-        if not context.path.is_dir():
-            raise effective.fail(context.field, f"build context {context.argument} is not a folder "
-                                 f"(looked for {context.path})",
-                                 f"Give the build context folder, relative to {base}.")
-        _require_file(effective, dockerfile, "Dockerfile",
-                      relative_to=f"the build context {context.path}")
+    # Build files are only named here, not looked at: manifests never need them (see
+    # spec/build_files.py); the dockerfile stage checks that they are there.
+    named = named_build_files(effective.data, base)
+    for ref, what, _ in named:
+        _require_inside(effective, ref, what)
     files = {ref.argument: _read_base64(effective, ref) for ref in prop_files(effective.data, base)}
     snippets = [_read_snippet(effective, ref) for ref in snippet_files(effective.data, base)]
     service = service_from_record(effective.data, files)  # the typed view builds: record it
@@ -81,8 +76,8 @@ def make_records(spec_path: Path, profile_path: Path | None, app: str) -> SpecRe
         "specFile": str(spec_path.resolve()),
         "specDir": str(base.resolve()),
         "image": effective.data["image"],
-        "buildFiles": [{"field": _where(effective, ref), "path": str(ref.path)}
-                       for ref in build_files(effective.data, base)],
+        "buildFiles": [record_entry(ref, what, relative_to, effective.locate(ref.field))
+                       for ref, what, relative_to in named],
     }
     deploy = {
         "app": app,
@@ -102,10 +97,6 @@ def write_records(records: SpecRecords, build_path: Path, deploy_path: Path) -> 
     write_json_if_changed(deploy_path, records.deploy)
 
 
-def _where(effective: EffectiveSpec, ref: Reference) -> str:
-    return str(effective.locate(ref.field))
-
-
 def _require_inside(effective: EffectiveSpec, ref: Reference, what: str) -> None:
     if outside_allowed() or not is_outside(ref, effective.base_dir):
         return
@@ -116,19 +107,18 @@ def _require_inside(effective: EffectiveSpec, ref: Reference, what: str) -> None
                          f"for a spec you trust, set {OUTSIDE_OPT_IN}=1 (see the README).")
 
 
-def _require_file(effective: EffectiveSpec, ref: Reference, what: str,
-                  relative_to: str | None = None) -> None:
+def _require_file(effective: EffectiveSpec, ref: Reference, what: str) -> None:
     _require_inside(effective, ref, what)
     found = problem(ref.path)
     if found is not None:
-        raise _fail_on(effective, ref, what, found, relative_to)
+        raise _fail_on(effective, ref, what, found)
 
 
-def _fail_on(effective: EffectiveSpec, ref: Reference, what: str, found: tuple[str, str],
-             relative_to: str | None = None) -> SpecError:
+def _fail_on(effective: EffectiveSpec, ref: Reference, what: str,
+             found: tuple[str, str]) -> SpecError:
     state, fix = found
     if state in (NOT_FOUND, IS_A_DIRECTORY):
-        fix = f"Give the path of an existing file, relative to {relative_to or effective.base_dir}."
+        fix = f"Give the path of an existing file, relative to {effective.base_dir}."
     return effective.fail(ref.field, f"{what} {ref.argument} {state} (looked for {ref.path})", fix)
 
 

@@ -2,7 +2,8 @@
 
 Per service the chain is: spec files -> ``spec:<svc>`` -> build and deploy records ->
 ``dockerfile:<svc>`` (build record + artifacts) and ``manifests:<svc>`` (deploy record). Each
-stage writes only what changed, so an unchanged record stops the chain right there.
+stage writes only what changed, so an unchanged record stops the chain right there. Build files
+are inputs of ``dockerfile`` only: the spec and manifests stages render without them.
 """
 
 from __future__ import annotations
@@ -222,7 +223,10 @@ def doit_config() -> dict[str, Any]:
     ctx = resolve(project_dir())
     ctx.app_home.mkdir(parents=True, exist_ok=True, mode=0o700)
     return {
-        "default_tasks": ["dockerfile", "manifests"],
+        # Manifests first: they need no build files (spec/build_files.py), so a checkout
+        # without the build outputs still gets every service's manifests before the
+        # Dockerfile stage stops on the first file it misses.
+        "default_tasks": ["manifests", "dockerfile"],
         "backend": "sqlite3-locked",
         "dep_file": str(ctx.app_home / "doit.sqlite"),
         "par_type": "process",

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from hyscale_tasks.dockerfile.generate import decide, plan
-from hyscale_tasks.errors import HyscaleError
+from hyscale_tasks.errors import HyscaleError, SpecError
+from hyscale_tasks.spec.records import make_records
 
 
 def _record(tmp_path: Path, build: dict[str, Any]) -> dict[str, Any]:
@@ -77,3 +78,27 @@ def test_an_artifact_that_vanished_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(HyscaleError, match=r"artifact .*missing\.war cannot be read"):
         plan(_record(tmp_path, {"stackImage": "b", "artifacts": [
             {"name": "a", "source": "missing.war", "destination": "/"}]}))
+
+
+def test_a_record_of_an_earlier_version_still_names_the_missing_artifact(tmp_path: Path) -> None:
+    # Build records written before the location was kept whole: "field" holds it as text.
+    record = _record(tmp_path, {"stackImage": "b", "artifacts": [
+        {"name": "a", "source": "missing.war", "destination": "/"}]})
+    record["buildFiles"] = [{"field": "web.hspec:9: image.buildSpec.artifacts[0].source",
+                             "path": str(tmp_path / "missing.war")}]
+    with pytest.raises(HyscaleError) as caught:
+        plan(record)
+    assert str(caught.value).startswith("web.hspec:9: image.buildSpec.artifacts[0].source: "
+                                        f"artifact {tmp_path / 'missing.war'} not found")
+
+
+def test_a_dockerfile_folder_made_after_the_spec_was_read_is_accepted(tmp_path: Path) -> None:
+    # dockerfilePath names a folder holding a Dockerfile; at render time it was not there yet.
+    (tmp_path / "web.hspec").write_text("name: web\nimage:\n  name: shop/web\n"
+                                        "  dockerfile:\n    dockerfilePath: docker\n")
+    record = make_records(tmp_path / "web.hspec", None, "shop").build
+    with pytest.raises(SpecError, match="Dockerfile docker not found"):
+        plan(record)
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker" / "Dockerfile").write_text("FROM busybox:1.36\n")
+    assert plan(record).decision == "user-dockerfile"

@@ -30,6 +30,7 @@ import yaml
 
 from hyscale_tasks.errors import HyscaleError, SpecError
 from hyscale_tasks.spec import names
+from hyscale_tasks.spec.build_files import check_present
 from hyscale_tasks.spec.profiles import find_profile
 from hyscale_tasks.spec.records import make_records
 
@@ -374,7 +375,9 @@ RULE_CASES = [
 
 ARTIFACT = "    artifacts:\n      - name: site\n        source: {}  # <--\n        destination: /www/\n"
 SNIPPET = "k8sSnippets:\n  - snippets/patch.yaml  # <--\n"
-FILE_CASES = [
+# Build files: the spec stage only names them (manifests never need them, as in HyScale's
+# generate command); the dockerfile stage fails on them with this located message.
+BUILD_FILE_CASES = [
     case("artifact-missing", built(ARTIFACT.format("site/missing.html")),
          "image.buildSpec.artifacts[0].source", "artifact site/missing.html not found",
          fix="existing file"),
@@ -387,27 +390,7 @@ FILE_CASES = [
          fix="existing file"),
     case("runCommandsScript-missing", built("    runCommandsScript: run.sh  # <--\n"),
          "image.buildSpec.runCommandsScript", "run.sh not found"),
-    case("file-prop-missing", web("props:\n  motd: file(config/motd.txt)  # <--\n"),
-         "props.motd", "file() prop config/motd.txt not found", fix="existing file"),
-    case("file-prop-is-a-directory", web("props:\n  motd: file(config)  # <--\n"),
-         "props.motd", "file() prop config is a directory", files={"config/motd.txt": "hi\n"}),
-    case("agent-file-prop-missing",
-         web("agents:\n  - name: logs\n    image: busybox:1.36\n    props:\n"
-             "      conf: file(fluent.conf)  # <--\n"),
-         "agents[0].props.conf", "file() prop fluent.conf not found"),
-    case("k8s-snippet-missing", web(SNIPPET), "k8sSnippets[0]",
-         "k8s snippet snippets/patch.yaml not found", fix="existing file"),
-    case("k8s-snippet-without-kind", web(SNIPPET), "k8sSnippets[0]",
-         "k8s snippet snippets/patch.yaml has no top-level 'kind'", fix="kind: Deployment",
-         files={"snippets/patch.yaml": "spec:\n  replicas: 2\n"}),
-    case("k8s-snippet-a-list", web(SNIPPET), "k8sSnippets[0]", "has no top-level 'kind'",
-         files={"snippets/patch.yaml": "- kind: Deployment\n"}),
-    case("k8s-snippet-empty", web(SNIPPET), "k8sSnippets[0]",
-         "k8s snippet snippets/patch.yaml is empty", files={"snippets/patch.yaml": ""}),
-    case("k8s-snippet-invalid-yaml", web(SNIPPET), "k8sSnippets[0]",
-         "Failed to read K8s Snippets from file snippets/patch.yaml, line ", fix="valid YAML",
-         files={"snippets/patch.yaml": "kind: Deployment\nspec: [unclosed\n"}),
-    # image.dockerfile: the build context folder and the Dockerfile are checked at the spec stage.
+    # image.dockerfile: the build context folder and the Dockerfile.
     case("dockerfile-context-missing", web("  dockerfile:\n    path: app  # <--\n"),
          "image.dockerfile.path", "build context app is not a folder (looked for ",
          fix="Give the build context folder"),
@@ -431,6 +414,29 @@ FILE_CASES = [
          web("  dockerfile:\n    path: app\n    dockerfilePath: docker  # <--\n"),
          "image.dockerfile.dockerfilePath", "Dockerfile docker not found (looked for ",
          fix="build context", files={"app/index.html": "<h1>hi</h1>\n"}),
+]
+
+FILE_CASES = [
+    case("file-prop-missing", web("props:\n  motd: file(config/motd.txt)  # <--\n"),
+         "props.motd", "file() prop config/motd.txt not found", fix="existing file"),
+    case("file-prop-is-a-directory", web("props:\n  motd: file(config)  # <--\n"),
+         "props.motd", "file() prop config is a directory", files={"config/motd.txt": "hi\n"}),
+    case("agent-file-prop-missing",
+         web("agents:\n  - name: logs\n    image: busybox:1.36\n    props:\n"
+             "      conf: file(fluent.conf)  # <--\n"),
+         "agents[0].props.conf", "file() prop fluent.conf not found"),
+    case("k8s-snippet-missing", web(SNIPPET), "k8sSnippets[0]",
+         "k8s snippet snippets/patch.yaml not found", fix="existing file"),
+    case("k8s-snippet-without-kind", web(SNIPPET), "k8sSnippets[0]",
+         "k8s snippet snippets/patch.yaml has no top-level 'kind'", fix="kind: Deployment",
+         files={"snippets/patch.yaml": "spec:\n  replicas: 2\n"}),
+    case("k8s-snippet-a-list", web(SNIPPET), "k8sSnippets[0]", "has no top-level 'kind'",
+         files={"snippets/patch.yaml": "- kind: Deployment\n"}),
+    case("k8s-snippet-empty", web(SNIPPET), "k8sSnippets[0]",
+         "k8s snippet snippets/patch.yaml is empty", files={"snippets/patch.yaml": ""}),
+    case("k8s-snippet-invalid-yaml", web(SNIPPET), "k8sSnippets[0]",
+         "Failed to read K8s Snippets from file snippets/patch.yaml, line ", fix="valid YAML",
+         files={"snippets/patch.yaml": "kind: Deployment\nspec: [unclosed\n"}),
 ]
 
 # --------------------------------------------------------------------------- profiles
@@ -518,7 +524,10 @@ PROFILE_CASES = [
              fix="Give the sidecar a port"),
 ]
 
-CASES = YAML_CASES + SCHEMA_CASES + RULE_CASES + FILE_CASES + PROFILE_CASES
+CASES = YAML_CASES + SCHEMA_CASES + RULE_CASES + FILE_CASES + BUILD_FILE_CASES + PROFILE_CASES
+# The rows whose error is the dockerfile stage's, not the spec stage's.
+BUILD_CASES = BUILD_FILE_CASES + [row for row in PROFILE_CASES
+                                  if row.id == "profile-gives-a-missing-build-context"]
 
 
 def _write(folder: Path, files: Mapping[str, str]) -> None:
@@ -540,7 +549,8 @@ def test_bad_input_names_file_line_field_cause_and_fix(bad: Case, tmp_path: Path
     profile = tmp_path / bad.profile if bad.profile else None
 
     with pytest.raises(SpecError) as caught:
-        make_records(tmp_path / "web.hspec", profile, "shop")
+        records = make_records(tmp_path / "web.hspec", profile, "shop")
+        check_present(records.build)  # what the dockerfile stage checks first
 
     error = caught.value
     line = bad.line if bad.line is not None else _marked_line(bad.files[bad.where])
@@ -555,6 +565,19 @@ def test_bad_input_names_file_line_field_cause_and_fix(bad: Case, tmp_path: Path
 
 def test_there_are_enough_cases() -> None:
     assert len(CASES) >= 40
+
+
+@pytest.mark.parametrize("bad", BUILD_CASES)
+def test_the_spec_stage_needs_no_build_file(bad: Case, tmp_path: Path) -> None:
+    # HyScale's generate never looks at artifacts, scripts or a Dockerfile: manifests of a
+    # service render where its build outputs are not (a CI job that only renders, a reviewer).
+    _write(tmp_path, bad.files)
+    profile = tmp_path / bad.profile if bad.profile else None
+
+    records = make_records(tmp_path / "web.hspec", profile, "shop")
+
+    entry = next(e for e in records.build["buildFiles"] if e["location"]["field"] == bad.field)
+    assert Path(entry["location"]["file"]).resolve() == (tmp_path / bad.where).resolve()
 
 
 def _snippet_yaml_error(tmp_path: Path) -> str:
@@ -714,8 +737,6 @@ GOOD = WEB + '  tag: "1.0"\n  buildSpec:\n    stackImage: busybox:1.36\n    runC
                  id="schema-error"),
     pytest.param({"web.hspec": "name: web\nimage:\n\tname: shop/web\n"}, [], "web.hspec:3: ",
                  id="yaml-error"),
-    pytest.param({"web.hspec": built(ARTIFACT.format("site/index.html"))}, [],
-                 "web.hspec:8: image.buildSpec.artifacts[0].source: ", id="missing-artifact"),
     pytest.param({"web.hspec": WEB, "dev-web.hprof": "environment: dev\noverrides: web\n"
                   "replicas: lots\n"}, ["profile=dev"], "dev-web.hprof:3: replicas: ",
                  id="bad-profile"),

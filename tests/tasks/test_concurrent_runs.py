@@ -103,7 +103,7 @@ def test_a_corrupt_state_database_is_one_message_with_the_fix(workspace: Workspa
     assert f"  fix: remove it (rm -r '{database}')" in result.stderr
     assert len(result.stderr.splitlines()) == 2, result.stderr
     database.unlink()  # the fix works: the next run checks every stage, and writes nothing new
-    assert workspace.doit("app=hello").executed == ["spec:web", "dockerfile:web", "manifests:web"]
+    assert workspace.doit("app=hello").executed == ["spec:web", "manifests:web", "dockerfile:web"]
     assert workspace.doit("app=hello").executed == []
 
 

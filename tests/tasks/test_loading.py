@@ -58,7 +58,7 @@ def test_several_apps_need_a_choice_and_the_error_lists_them(workspace: Workspac
 
 def test_the_only_app_is_the_default(workspace: Workspace) -> None:
     workspace.add_app("hello")
-    assert workspace.doit().executed == ["spec:web", "dockerfile:web", "manifests:web"]
+    assert workspace.doit().executed == ["spec:web", "manifests:web", "dockerfile:web"]
 
 
 def test_state_lives_under_hyscale_home_never_in_the_working_tree(workspace: Workspace) -> None:
