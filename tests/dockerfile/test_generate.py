@@ -52,6 +52,12 @@ def test_run_commands_become_the_entrypoint_and_commands_win_over_scripts(tmp_pa
                                      "configCommandsScript": "config.sh", "runCommands": "exec top"}))
     dockerfile = result.files["Dockerfile"][0].decode()
     assert dockerfile.endswith('ENTRYPOINT ["/bin/sh","/hyscale/init_scripts/run.sh"]\n')
+    # The Dockerfile names the script the folder holds. HyScale's names the ignored script
+    # (config.sh, as in its script-and-cmd.hspec fixture) but copies only configure.sh, so
+    # its image build fails.
+    assert "ADD configure.sh /hyscale/init_scripts/\n" in dockerfile
+    assert "RUN /hyscale/init_scripts/configure.sh\n" in dockerfile
+    assert "config.sh" not in dockerfile
     assert "config.sh" not in result.files
     assert result.warnings == ["Command and Script file both provided for CONFIGURE in build spec, "
                                "ignoring script file"]

@@ -405,6 +405,17 @@ def test_props_and_secrets_not_mounted(tmp_path: Path) -> None:
     assert "volumes" not in out.pod and "volumeMounts" not in out.container
 
 
+def test_yaml_1_1_booleans_and_numbers_in_props_and_secrets_keep_their_text(tmp_path: Path) -> None:
+    # HyScale's YAML 1.1 reader takes yes/off for booleans and stores "true"/"false"; the
+    # container reads what the user wrote. Quoted values were text all along.
+    spec = base_spec() + "props:\n  FEATURE: yes\n  LEGACY: off\n  VERSION: 1.10\n" \
+        "  QUOTED: 'no'\nsecrets:\n  ENABLED: Yes\n"
+    out = render(tmp_path, spec)
+    assert out.body("configmap.yaml")["data"] == {"FEATURE": "yes", "LEGACY": "off", "VERSION": "1.10",
+                                                  "QUOTED": "no"}
+    assert out.body("secret.yaml")["data"] == {"ENABLED": base64.b64encode(b"Yes").decode()}
+
+
 def test_list_secrets(tmp_path: Path) -> None:
     out = render(tmp_path, base_spec(secrets=["K1", "K2"], secretsVolumePath="/run/secrets/svc"))
     assert "secret.yaml" not in out.manifests  # the user creates Secret demo-svc
