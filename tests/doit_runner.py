@@ -15,7 +15,8 @@ APPS = REPO / "apps"
 # What a developer's shell may have set that would change what the tool does in a test.
 SCRUBBED = ("HYSCALE_APPS", "HYSCALE_APP", "HYSCALE_NAMESPACE", "HYSCALE_PROFILE", "HYSCALE_SPECS",
             "HYSCALE_VERBOSE", "KUBECONFIG", "HYS_ROLLOUT_TIMEOUT", "HYS_POD_RESTART_COUNT",
-            "HYS_LB_READY_TIMEOUT", "HYS_IMAGE_CLEANUP_POLICY")
+            "HYS_LB_READY_TIMEOUT", "HYS_IMAGE_CLEANUP_POLICY", "HYS_REGISTRY_CONFIG",
+            "HYS_LOG_LEVEL", "HYS_LOG_SIZE")
 # seconds: a pull and a start take a few on the test cluster; a wait longer than this is a bug
 ROLLOUT_TIMEOUT = "60"
 

@@ -3,6 +3,9 @@
 ``main`` parses (cli/parser.py), runs one command and turns every expected failure into
 HyScale's message and exit code (cli/exits.py, docs/cli.md), never a traceback. SIGTERM is
 handled like Ctrl-C, so that a cancelled CI job still records the stages that finished.
+
+A command is one run of the tool log (hyscale_tasks/log.py), opened by its first doit run: its
+command line, its doit runs' stage events, its error and exit code.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from hyscale_tasks.cli.console import emit_json, error
 from hyscale_tasks.cli.exits import FAILED, INTERRUPTED, INVALID_INPUT, CliError, InvalidInputError
 from hyscale_tasks.cli.inputs import OUTPUT_PATTERN
 from hyscale_tasks.errors import HyscaleError
+from hyscale_tasks.log import note_command, run_logger
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -69,11 +73,21 @@ def _main(argv: list[str] | None) -> int:
     if command is None:  # `hyscale`, `hyscale deploy`...: HyScale prints the usage, exit 2
         args.usage_of.print_help(sys.stderr)
         return INVALID_INPUT
+    # The log opens with the command's first doit run: bad input stops before and writes none.
+    note_command(["hyscale", *(sys.argv[1:] if argv is None else argv)])
+    code = _run(command, args)
+    run_logger().info("exit code %d", code)
+    return code
+
+
+def _run(command: str, args: argparse.Namespace) -> int:
     try:
         return COMMANDS[command](args)
     except HyscaleError as exc:
+        run_logger().error("%s", exc)
         return _failed(args, exc)
     except KeyboardInterrupt:
+        run_logger().error("interrupted (Ctrl-C or SIGTERM)")
         error("Interrupted: the stages that finished are recorded; run the command again to "
               "continue from there.")
         return INTERRUPTED

@@ -25,6 +25,7 @@ from hyscale_tasks.errors import HyscaleError
 from hyscale_tasks.tasks import creators, operations
 from hyscale_tasks.tasks.context import Context, forget_resolved, resolve
 from hyscale_tasks.tasks.discovery import ServiceEntry, discover
+from hyscale_tasks.tasks.reporter import LoggingReporter
 
 CONTEXT_VARIABLES = ("APPS", "APP", "NAMESPACE", "PROFILE", "VERBOSE", "SPECS")
 
@@ -98,8 +99,9 @@ class _Loader(NamespaceTaskLoader):  # type: ignore[misc]  # doit ships no type 
 def run(target: Target, tasks: list[str], reporter: Any,
         namespace: dict[str, Any] | None = None) -> int:
     """``doit run --continue TASKS`` with ``reporter`` (an instance); doit's exit code (0 ok,
-    1 a task failed, 2 a task errored or was not run, 3 doit could not start)."""
+    1 a task failed, 2 a task errored or was not run, 3 doit could not start). The stage
+    events also go to the tool log (tasks/reporter.py)."""
     with context_of(target):
-        loader = _Loader(namespace or task_creators(), {"reporter": reporter})
+        loader = _Loader(namespace or task_creators(), {"reporter": LoggingReporter(reporter)})
         # --continue: like HyScale, one failing service does not stop the others.
         return int(DoitMain(loader, config_filenames=()).run(["run", "--continue", *tasks]))

@@ -23,6 +23,7 @@ from hyscale_tasks.tasks import actions, signals
 from hyscale_tasks.tasks.context import Context, resolve
 from hyscale_tasks.tasks.discovery import ServiceEntry, discover, spec_files
 from hyscale_tasks.tasks.paths import ServicePaths, service_paths
+from hyscale_tasks.tasks.reporter import ConsoleReporter
 from hyscale_tasks.tasks.uptodate import (
     ClusterInSync,
     ContextUnchanged,
@@ -218,7 +219,9 @@ def doit_config() -> dict[str, Any]:
     """DOIT_CONFIG for a dodo file: per-app state under HYSCALE_HOME, a render by default.
 
     Also makes Ctrl-C and SIGTERM end the run cleanly (tasks/signals.py): this is the one
-    function every way of loading the tasks calls, before any worker is started."""
+    function every way of loading the tasks calls, before any worker is started. The run's
+    events go to the tool log through the reporter (tasks/reporter.py): doit's console one
+    unless ``-r`` names another."""
     signals.install()
     ctx = resolve(project_dir())
     ctx.app_home.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -227,6 +230,7 @@ def doit_config() -> dict[str, Any]:
         # without the build outputs still gets every service's manifests before the
         # Dockerfile stage stops on the first file it misses.
         "default_tasks": ["manifests", "dockerfile"],
+        "reporter": ConsoleReporter,
         "backend": "sqlite3-locked",
         "dep_file": str(ctx.app_home / "doit.sqlite"),
         "par_type": "process",

@@ -15,14 +15,22 @@ and ``{"event": "done", "ran": N, "skipped": N, "failed": N, "result": "success"
 doit's own ``json`` reporter prints one document when everything is over, so a CI job sees
 nothing during a ten-minute build; this one streams. Errors doit meets before running any task
 (a bad task name, a bad spec folder) are printed by doit itself, not through a reporter.
+
+Every reporter of the tool also writes the run's events into the tool log (hyscale_tasks/log.py)
+through :class:`LoggingReporter`: the JSON-lines one, doit's console reporter (the default
+:class:`ConsoleReporter`) and the ``hyscale`` command's (cli/engine.py wraps it).
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import time
 from typing import Any, TextIO
 
+from doit.reporter import ConsoleReporter as DoitConsoleReporter
+
+from hyscale_tasks import log
 from hyscale_tasks.tasks.reasons import UP_TO_DATE, ReasonBook
 
 
@@ -32,10 +40,8 @@ def task_fields(task: Any) -> dict[str, str]:
     return {"task": task.name, "stage": stage, "service": service}
 
 
-class JsonLinesReporter:
+class JsonLines:
     """doit's reporter interface (doit/reporter.py), as JSON lines on ``outstream``."""
-
-    desc = "one JSON object per line and per task event, flushed at once (hyscale-tasks)"
 
     def __init__(self, outstream: TextIO, options: dict[str, Any]) -> None:
         self.outstream = outstream
@@ -95,3 +101,102 @@ class JsonLinesReporter:
     def _seconds(self, task: Any) -> float:
         started = self._started.get(task.name)
         return round(time.monotonic() - started, 3) if started is not None else 0.0
+
+
+class LoggingReporter:
+    """``inner``, a doit reporter, that also writes each event into the run's tool log.
+
+    The reasons come from ``inner``'s :class:`ReasonBook` when it keeps one (the book wraps the
+    tasks' checks: two books would each see half the answers), else from a book of its own.
+    The log is opened when the run starts (``initialize``), so loading tasks (``doit list``)
+    writes none."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        shared = getattr(inner, "book", None)
+        self.book: ReasonBook = shared if isinstance(shared, ReasonBook) else ReasonBook()
+        self._own_book = shared is None
+        self._logger = log.run_logger()
+        self._started: dict[str, float] = {}
+        self._counts = {"ran": 0, "up to date": 0, "failed": 0}
+
+    def initialize(self, tasks: dict[str, Any], selected_tasks: list[str]) -> None:
+        self.inner.initialize(tasks, selected_tasks)
+        if self._own_book:
+            self.book.watch(tasks)
+        log.open_run_log(log.command_line(sys.argv))
+        self._logger.debug("tasks asked for: %s", " ".join(selected_tasks) or "(the defaults)")
+
+    def get_status(self, task: Any) -> None:
+        self.inner.get_status(task)
+        if self._own_book:
+            self.book.selected(task)
+
+    def execute_task(self, task: Any) -> None:
+        self.inner.execute_task(task)
+        if task.actions:
+            self._started[task.name] = time.monotonic()
+            self._counts["ran"] += 1
+            self._logger.info("%s started: %s", task.name, self.book.why(task))
+
+    def add_success(self, task: Any) -> None:
+        self.inner.add_success(task)
+        if task.actions:
+            found = self.book.outcome(task)
+            self._logger.info("%s finished in %.1f s%s", task.name, self._seconds(task),
+                              f": {found}" if found else "")
+
+    def add_failure(self, task: Any, fail: Any) -> None:
+        self.inner.add_failure(task, fail)
+        self._counts["failed"] += 1
+        self._logger.error("%s failed after %.1f s (%s): %s", task.name, self._seconds(task),
+                           fail.get_name(), fail.get_msg().rstrip())  # a bug's traceback too
+
+    def skip_uptodate(self, task: Any) -> None:
+        self.inner.skip_uptodate(task)
+        if task.actions:
+            self._counts["up to date"] += 1
+            self._logger.debug("%s %s", task.name, UP_TO_DATE)
+
+    def skip_ignore(self, task: Any) -> None:
+        self.inner.skip_ignore(task)
+        self._logger.debug("%s ignored (doit ignore)", task.name)
+
+    def teardown_task(self, task: Any) -> None:
+        self.inner.teardown_task(task)
+
+    def cleanup_error(self, exception: Any) -> None:
+        self.inner.cleanup_error(exception)
+        self._logger.error("clean-up failed: %s", exception.get_msg())
+
+    def runtime_error(self, msg: str) -> None:
+        self.inner.runtime_error(msg)
+        self._logger.error("doit could not run: %s", msg)
+
+    def complete_run(self) -> None:
+        self.inner.complete_run()
+        counts = ", ".join(f"{count} {what}" for what, count in self._counts.items())
+        self._logger.info("run %s: %s", "failed" if self._counts["failed"] else "succeeded",
+                          counts)
+
+    def _seconds(self, task: Any) -> float:
+        started = self._started.get(task.name)
+        return time.monotonic() - started if started is not None else 0.0
+
+
+class JsonLinesReporter(LoggingReporter):
+    """``doit -r jsonl``: :class:`JsonLines`, and the tool log."""
+
+    desc = "one JSON object per line and per task event, flushed at once (hyscale-tasks)"
+
+    def __init__(self, outstream: TextIO, options: dict[str, Any]) -> None:
+        super().__init__(JsonLines(outstream, options))
+
+
+class ConsoleReporter(LoggingReporter):
+    """doit's own console reporter (what ``doit`` prints by default), and the tool log."""
+
+    desc = DoitConsoleReporter.desc
+
+    def __init__(self, outstream: TextIO, options: dict[str, Any]) -> None:
+        super().__init__(DoitConsoleReporter(outstream, options))
