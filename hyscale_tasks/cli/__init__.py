@@ -5,7 +5,9 @@ HyScale's message and exit code (cli/exits.py, docs/cli.md), never a traceback. 
 handled like Ctrl-C, so that a cancelled CI job still records the stages that finished.
 
 A command is one run of the tool log (hyscale_tasks/log.py), opened by its first doit run: its
-command line, its doit runs' stage events, its error and exit code.
+command line, its doit runs' stage events, its error and exit code. A docker config piped in
+with ``HYS_REGISTRY_CONFIG=true`` is taken before the command starts anything
+(image/credentials.py).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from hyscale_tasks.cli.console import emit_json, error
 from hyscale_tasks.cli.exits import FAILED, INTERRUPTED, INVALID_INPUT, CliError, InvalidInputError
 from hyscale_tasks.cli.inputs import OUTPUT_PATTERN
 from hyscale_tasks.errors import HyscaleError
+from hyscale_tasks.image.credentials import registry_config
 from hyscale_tasks.log import note_command, run_logger
 
 Command = Callable[[argparse.Namespace], int]
@@ -82,6 +85,7 @@ def _main(argv: list[str] | None) -> int:
 
 def _run(command: str, args: argparse.Namespace) -> int:
     try:
+        registry_config()  # before the command reads anything else from standard input
         return COMMANDS[command](args)
     except HyscaleError as exc:
         run_logger().error("%s", exc)

@@ -13,13 +13,21 @@ import re
 import docker
 
 from hyscale_tasks.image.client import DockerError, docker_errors
-from hyscale_tasks.image.credentials import RegistryCredentials
+from hyscale_tasks.image.credentials import (
+    REGISTRY_CONFIG,
+    RegistryCredentials,
+    login_fix,
+    registry_config,
+)
 from hyscale_tasks.image.names import ImageName
 from hyscale_tasks.image.registry import RegistryUnavailableError, is_loopback
 from hyscale_tasks.image.streams import StreamLog, follow
 
 
 def missing_login(registry: str) -> DockerError:
+    if registry_config() is not None:  # logins come from the setting, never the file
+        return DockerError(f"Cannot find {registry} credentials in the docker config given in "
+                           f"{REGISTRY_CONFIG}.\n  fix: {login_fix(registry)}.")
     return DockerError(f"Cannot find {registry} credentials. Do 'docker login {registry}' to "
                        "continue with the deployment")
 
@@ -39,7 +47,7 @@ def check_login(client: docker.DockerClient, credentials: RegistryCredentials) -
             raise DockerError(f"Cannot reach registry {registry}: {said}\n  fix: check that the "
                               "registry is up and its address in image.registry is right.") from None
         raise DockerError(f"Failed to authenticate with the docker registry {registry}: {said}\n"
-                          f"  fix: docker login {registry}") from None
+                          f"  fix: {login_fix(registry)}.") from None
     except docker.errors.DockerException:
         with docker_errors(f"log in to {registry}"):
             raise

@@ -14,10 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from doit import get_initial_workdir
+from doit.exceptions import InvalidCommand
 from doit.tools import config_changed
 
 from hyscale_tasks import __version__
-from hyscale_tasks.image.credentials import docker_config_file
+from hyscale_tasks.errors import HyscaleError
+from hyscale_tasks.image.credentials import (
+    credential_files,
+    registry_config,
+    registry_config_fingerprint,
+)
 from hyscale_tasks.spec.references import outside_allowed
 from hyscale_tasks.tasks import actions, signals
 from hyscale_tasks.tasks.context import Context, resolve
@@ -31,6 +37,7 @@ from hyscale_tasks.tasks.uptodate import (
     ImagePinned,
     OutputsIntact,
     RecordsAsWritten,
+    RegistryConfigUnchanged,
     RegistryServes,
 )
 
@@ -174,7 +181,8 @@ def task_manifests() -> Iterator[TaskDict]:
     """Render each service's Kubernetes manifests, one YAML file per resource."""
     ctx, services = _services()
     yield {"name": None, "doc": "render the Kubernetes manifests of every service"}
-    credentials = docker_config_file()
+    credentials = [str(path) for path in credential_files()]
+    given_credentials = RegistryConfigUnchanged(registry_config_fingerprint())
     for entry in services:
         paths = service_paths(ctx.app_home, entry.name)
         yield {
@@ -183,10 +191,11 @@ def task_manifests() -> Iterator[TaskDict]:
             "actions": [(actions.manifests_stage, [str(paths.deploy_spec), str(paths.push_record),
                                                    str(paths.manifests),
                                                    str(paths.manifests_record)])],
-            # The image-pull Secret carries the registry login: a new login re-renders it.
-            "file_dep": [str(paths.deploy_spec), *([str(credentials)] if credentials.is_file() else [])],
+            # The image-pull Secret carries the registry login: a new login re-renders it,
+            # whether it comes from the docker config file or from HYS_REGISTRY_CONFIG.
+            "file_dep": [str(paths.deploy_spec), *credentials],
             "targets": [str(paths.manifests_record)],
-            "uptodate": [_settings(), OutputsIntact(paths.manifests_record),
+            "uptodate": [_settings(), given_credentials, OutputsIntact(paths.manifests_record),
                          ImagePinned(paths.deploy_spec, paths.push_record, paths.manifests_record)],
         }
 
@@ -218,12 +227,17 @@ def task_deploy() -> Iterator[TaskDict]:
 def doit_config() -> dict[str, Any]:
     """DOIT_CONFIG for a dodo file: per-app state under HYSCALE_HOME, a render by default.
 
-    Also makes Ctrl-C and SIGTERM end the run cleanly (tasks/signals.py): this is the one
+    Also makes Ctrl-C and SIGTERM end the run cleanly (tasks/signals.py), and takes the docker
+    config ``HYS_REGISTRY_CONFIG=true`` pipes in (image/credentials.py): this is the one
     function every way of loading the tasks calls, before any worker is started. The run's
     events go to the tool log through the reporter (tasks/reporter.py): doit's console one
     unless ``-r`` names another."""
     signals.install()
     ctx = resolve(project_dir())
+    try:
+        registry_config()  # read and checked now: a bad value is one error, before any stage
+    except HyscaleError as exc:
+        raise InvalidCommand(str(exc)) from None
     ctx.app_home.mkdir(parents=True, exist_ok=True, mode=0o700)
     return {
         # Manifests first: they need no build files (spec/build_files.py), so a checkout

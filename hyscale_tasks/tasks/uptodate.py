@@ -207,6 +207,30 @@ class ImagePinned:
         return "the manifests pin the image digest of the last push"
 
 
+class RegistryConfigUnchanged:
+    """The docker config ``HYS_REGISTRY_CONFIG`` gives is the one of the task's last successful
+    run: another one may hold another login for the image-pull Secret. Its sha256 is kept in
+    the task's doit values, never the document. Not given then or now: nothing to compare
+    (logins from the docker config file are the task's file_dep)."""
+
+    KEY = "registry-config"
+
+    def __init__(self, fingerprint: str) -> None:
+        self.fingerprint = fingerprint  # "" when the setting gives no document
+
+    def configure_task(self, task: Any) -> None:  # as doit's config_changed keeps its digest
+        task.value_savers.append(self._saved)
+
+    def _saved(self) -> dict[str, str]:
+        return {self.KEY: self.fingerprint}
+
+    def __call__(self, task: Any, values: Any) -> bool:
+        return bool((values.get(self.KEY) or "") == self.fingerprint)
+
+    def __repr__(self) -> str:
+        return "the registry logins of HYS_REGISTRY_CONFIG are those of the last render"
+
+
 def rendered_manifests(index: Path) -> list[dict[str, Any]]:
     """The manifests a render wrote, in the order it wrote them."""
     import yaml

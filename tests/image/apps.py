@@ -147,7 +147,7 @@ def make_app(root: Path, name: str, registry: Registry, *, registry_host: str | 
                     registry_host=host)
 
 
-def assert_no_secret(app: ImageApp, *secrets: str) -> None:
+def assert_no_secret(app: Workspace, *secrets: str) -> None:
     """No secret (a password, a base64 login) in any file under HYSCALE_HOME, including the doit
     database, nor in any doit output of this app. The image-pull Secret manifest is the one
     place a login must be (base64 inside a dockerconfigjson), so it carries no plain secret."""
