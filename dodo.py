@@ -3,6 +3,7 @@
 from hyscale_tasks.tasks.creators import (
     doit_config,
     task_build,
+    task_cluster,
     task_deploy,
     task_dockerfile,
     task_manifests,
@@ -21,6 +22,6 @@ from hyscale_tasks.tasks.operations import (
 
 DOIT_CONFIG = doit_config()
 
-__all__ = ["DOIT_CONFIG", "task_app_status", "task_app_undeploy", "task_build", "task_deploy",
-           "task_dockerfile", "task_logs", "task_manifests", "task_push", "task_replicas",
-           "task_scale", "task_spec", "task_status", "task_undeploy"]
+__all__ = ["DOIT_CONFIG", "task_app_status", "task_app_undeploy", "task_build", "task_cluster",
+           "task_deploy", "task_dockerfile", "task_logs", "task_manifests", "task_push",
+           "task_replicas", "task_scale", "task_spec", "task_status", "task_undeploy"]

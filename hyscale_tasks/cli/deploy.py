@@ -13,7 +13,14 @@ from typing import Any
 
 from hyscale_tasks.cli import inputs, specs
 from hyscale_tasks.cli.console import Console, emit_json
-from hyscale_tasks.cli.exits import FAILED, OK, STAGE_CODES, UNEXPECTED
+from hyscale_tasks.cli.exits import (
+    FAILED,
+    NO_CLUSTER_ACCESS,
+    OK,
+    STAGE_CODES,
+    UNEXPECTED,
+    CliError,
+)
 from hyscale_tasks.cli.progress import Progress, ServiceResult
 from hyscale_tasks.errors import HyscaleError
 from hyscale_tasks.tasks.paths import service_paths
@@ -34,6 +41,7 @@ def deploy_service(args: argparse.Namespace) -> int:
     progress = Progress(console, "deploy", done)
     code = specs.validate(services, progress)
     if code == OK:
+        _check_cluster(services)  # (a CliError: printed, as JSON with -o json, by cli/__init__)
         # push first: the image stages then run in HyScale's order, before the manifests.
         code = _outcome(services.run(["push", "deploy"], progress), progress)
     elif as_json:
@@ -43,6 +51,20 @@ def deploy_service(args: argparse.Namespace) -> int:
     if as_json:
         emit_json({"serviceStatus": statuses})
     return code
+
+
+def _check_cluster(services: specs.Services) -> None:
+    """HyScale's cluster check, after the specs and before any build: exit 202 when the
+    cluster does not answer. Its read is the one the first service's in-sync check makes
+    first anyway (cluster/reachable.py), so an up-to-date deploy asks nothing more."""
+    from hyscale_tasks.cluster.reachable import ClusterUnreachableError, check
+
+    first = service_paths(services.context.app_home, services.names[0]) if services.names else None
+    try:
+        check(services.target.namespace, first.deploy_record if first else None,
+              first.manifests_record if first else None)
+    except ClusterUnreachableError as exc:
+        raise CliError(str(exc), NO_CLUSTER_ACCESS) from None
 
 
 def generate_manifests(args: argparse.Namespace) -> int:

@@ -24,7 +24,11 @@ STAGES = {
     "push": ("Pushing image", "Image build and Push"),
     "manifests": ("Generating manifests", " Manifest Generation "),
     "deploy": ("Deploying", " Deployment "),
+    "cluster": ("Checking the cluster", " Deployment "),
 }
+# Stages shown only when they run: the cluster check is up to date whenever the cluster answers
+# (the command checked it before the first stage), which is not worth a line per service.
+QUIET_WHEN_SKIPPED = {"cluster"}
 
 
 @dataclass
@@ -98,7 +102,7 @@ class Progress:
         self._finish(task)
 
     def skip_uptodate(self, task: Any) -> None:
-        if not task.actions or not self.loud:
+        if not task.actions or not self.loud or _split(task)[0] in QUIET_WHEN_SKIPPED:
             return
         reason = self._earlier.pop(task.name, None)  # it ran, in the validation pass
         stage = self._enter(task)

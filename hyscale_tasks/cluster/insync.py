@@ -10,6 +10,7 @@ these reads need.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,11 @@ class Reader:
         self.kubeconfig = endpoint.kubeconfig_path()
         self._endpoint = endpoint.recall(self.kubeconfig)
         self._cluster: Cluster | None = None
+        self.answered_at: float | None = None  # time.monotonic() of the last answer (a 404 too)
+
+    def answered_within(self, seconds: float) -> bool:
+        """Did the cluster answer a read of this process within the last ``seconds``?"""
+        return self.answered_at is not None and time.monotonic() - self.answered_at < seconds
 
     @property
     def context(self) -> str:
@@ -56,7 +62,9 @@ class Reader:
             **path_params: str) -> dict[str, Any] | None:
         if self._endpoint is not None:
             try:
-                return endpoint.get_json(self._endpoint, path, query, **path_params)
+                found = endpoint.get_json(self._endpoint, path, query, **path_params)
+                self.answered_at = time.monotonic()
+                return found
             except endpoint.EndpointUnusableError:
                 # the client resolves the kubeconfig again (an exec plugin's new token), or
                 # says why it cannot
@@ -64,7 +72,9 @@ class Reader:
                 self._endpoint = None
         from hyscale_tasks.cluster.reads import Reads
 
-        return Reads(self.cluster().api).get(path, f"read {path}", query, **path_params)
+        answer = Reads(self.cluster().api).get(path, f"read {path}", query, **path_params)
+        self.answered_at = time.monotonic()
+        return answer
 
 
 _READERS: dict[tuple[str, int], Reader] = {}
@@ -85,6 +95,37 @@ def drift(record: Path, namespace: str, rendered: dict[str, str]) -> str | None:
     """None when these manifests were deployed to this namespace and context, the rollout
     finished, and the cluster still holds every applied object as the deploy left it; else what
     differs, in a few words."""
+    checkable = _checkable(record, namespace, rendered)
+    if isinstance(checkable, str):
+        return checkable
+    cluster, app_label, objects = checkable
+    for ref in objects:
+        live = _find(cluster, namespace, app_label, ref)
+        if live is None:
+            return f"{ref.kind} {ref.name} is gone"
+        if object_version(live) != ref.version or \
+                ((live.get("metadata") or {}).get("annotations") or {}).get(MANIFEST_DIGEST) \
+                != ref.digest:
+            return f"{ref.kind} {ref.name} was changed in the cluster"
+    return None
+
+
+def first_read(record: Path, namespace: str, rendered: dict[str, str]) -> bool:
+    """Make the first read :func:`drift` would make for this service now, kept for it: the
+    cluster check before a build (:mod:`.reachable`) costs a no-op run no request of its own.
+    False when drift would read nothing (no deploy recorded, the manifests changed...)."""
+    checkable = _checkable(record, namespace, rendered)
+    if isinstance(checkable, str):
+        return False
+    cluster, app_label, objects = checkable
+    _find(cluster, namespace, app_label, objects[0])
+    return True
+
+
+def _checkable(record: Path, namespace: str,
+               rendered: dict[str, str]) -> str | tuple[Reader, str, list[ObjectRef]]:
+    """What differs without reading the cluster, or what to read: the reader, the app label
+    and the applied objects."""
     try:
         data = read_json(record)
     except (OSError, ValueError):
@@ -101,16 +142,7 @@ def drift(record: Path, namespace: str, rendered: dict[str, str]) -> str | None:
     objects = [ObjectRef.from_json(item) for item in data.get("objects", [])]
     if not objects or not all(ref.version for ref in objects):
         return "recorded by an older version of the tool"  # apply once more to learn versions
-    app_label = str(data.get("appLabel") or "")
-    for ref in objects:
-        live = _find(cluster, namespace, app_label, ref)
-        if live is None:
-            return f"{ref.kind} {ref.name} is gone"
-        if object_version(live) != ref.version or \
-                ((live.get("metadata") or {}).get("annotations") or {}).get(MANIFEST_DIGEST) \
-                != ref.digest:
-            return f"{ref.kind} {ref.name} was changed in the cluster"
-    return None
+    return cluster, str(data.get("appLabel") or ""), objects
 
 
 def remember_versions(record: Path, cluster: Cluster, namespace: str,

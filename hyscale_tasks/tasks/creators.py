@@ -31,6 +31,7 @@ from hyscale_tasks.tasks.discovery import ServiceEntry, discover, spec_files
 from hyscale_tasks.tasks.paths import ServicePaths, service_paths
 from hyscale_tasks.tasks.reporter import ConsoleReporter
 from hyscale_tasks.tasks.uptodate import (
+    ClusterAnswers,
     ClusterInSync,
     ContextUnchanged,
     ImageAvailable,
@@ -200,6 +201,34 @@ def task_manifests() -> Iterator[TaskDict]:
         }
 
 
+@actions.reports_errors
+def cluster_stage(namespace: str, record: str, manifests_index: str) -> None:
+    from hyscale_tasks.cluster.reachable import check
+
+    check(namespace, Path(record), Path(manifests_index))
+
+
+def task_cluster() -> Iterator[TaskDict]:
+    """Check that the cluster answers, before a deploy builds anything (HyScale checks first)."""
+    ctx, services = _services()
+    yield {"name": None, "doc": "check that the cluster of the kubeconfig answers"}
+    for entry in services:
+        paths = service_paths(ctx.app_home, entry.name)
+        yield {
+            "name": entry.name,
+            "doc": f"check that the cluster answers, before {entry.name}'s deploy builds anything",
+            "actions": [(cluster_stage, [ctx.namespace, str(paths.deploy_record),
+                                         str(paths.manifests_record)])],
+            # No file_dep: it is up to date whenever the cluster answers, which the probe asks
+            # with the read the deploy's in-sync check makes first anyway. After the spec: a
+            # service that builds nothing needs no check, and its record says so.
+            "task_dep": [f"spec:{entry.name}"],
+            "uptodate": [ClusterAnswers(paths.build_spec, paths.deploy_record,
+                                        paths.manifests_record, ctx.namespace)],
+            "verbosity": 2,
+        }
+
+
 def task_deploy() -> Iterator[TaskDict]:
     """Deploy each service: image, manifests, apply, wait for the rollout, say where it answers."""
     ctx, services = _services()
@@ -217,6 +246,12 @@ def task_deploy() -> Iterator[TaskDict]:
             # run that pushed it (the manifests stage does not wait for the push).
             "file_dep": [str(paths.deploy_spec), str(paths.manifests_record),
                          str(paths.push_record)],
+            # Explicit task_dep come first, before the tasks behind file_dep (doit goes depth
+            # first): the spec is validated, then the cluster checked, as HyScale does, and a
+            # cluster that does not answer stops the run before this service's build (with
+            # -n N, a stage another worker started already finishes). Not a dependency of the
+            # build itself: `doit build:<svc>` needs no cluster.
+            "task_dep": [f"spec:{entry.name}", f"cluster:{entry.name}"],
             "targets": [str(paths.deploy_record)],
             "uptodate": [_settings(namespace=ctx.namespace),
                          ClusterInSync(paths.deploy_record, paths.manifests_record, ctx.namespace)],

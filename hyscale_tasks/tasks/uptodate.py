@@ -241,6 +241,37 @@ def rendered_manifests(index: Path) -> list[dict[str, Any]]:
             for name in record["files"]]
 
 
+class ClusterAnswers:
+    """The cluster of the kubeconfig answers (cluster/reachable.py): one read, the first the
+    deploy's in-sync check makes anyway, so a no-op run pays nothing for it. When it does not
+    answer, the check's stage runs, says why, and the deploy's build does not start. A service
+    that builds nothing (an image named as it is) has no build to save: not asked."""
+
+    def __init__(self, build_spec: Path, record: Path, manifests_index: Path,
+                 namespace: str) -> None:
+        self.build_spec = build_spec
+        self.record = record
+        self.manifests_index = manifests_index
+        self.namespace = namespace
+
+    def __call__(self, task: Any, values: Any) -> bool:
+        spec = _record(self.build_spec)
+        image = (spec or {}).get("image") or {}
+        if spec is not None and image.get("dockerfile") is None and \
+                not isinstance(image.get("buildSpec"), dict):
+            return True  # a prebuilt image: the deploy itself is the first to need the cluster
+        try:
+            from hyscale_tasks.cluster.reachable import check
+
+            check(self.namespace, self.record, self.manifests_index)
+        except Exception:  # the stage asks again and says what is wrong
+            return False
+        return True
+
+    def __repr__(self) -> str:
+        return "the cluster of the current kube context answers"
+
+
 class ClusterInSync:
     """The cluster still holds this service as last deployed: a listing per kind of the app's
     objects, shared by all services checked in the run. When it does not, :attr:`drift` says

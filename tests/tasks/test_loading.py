@@ -40,7 +40,7 @@ def test_every_task_and_group_has_a_doc_line(workspace: Workspace) -> None:
     workspace.add_app("shop")
     listing = workspace.doit("list", "--all", "app=shop").stdout.splitlines()
     names = {line.split()[0] for line in listing}
-    stages = ("spec", "dockerfile", "build", "push", "manifests", "deploy",
+    stages = ("spec", "dockerfile", "build", "push", "manifests", "cluster", "deploy",
               "status", "logs", "undeploy", "scale", "replicas")
     assert names == {*stages, "app-status", "app-undeploy"} | {
         f"{stage}:{svc}" for stage in stages for svc in ("frontend", "catalog", "cart")}
