@@ -19,6 +19,7 @@ from hyscale_tasks.cluster.insync import APP_LABEL, forget_listings, remember_ve
 from hyscale_tasks.cluster.objects import WORKLOAD_KINDS, ObjectRef, service_digest
 from hyscale_tasks.cluster.pods import container_log, list_pods
 from hyscale_tasks.cluster.reads import Reads
+from hyscale_tasks.cluster.storage import check_storage
 from hyscale_tasks.cluster.wait import read_workload, wait_for_rollout
 from hyscale_tasks.files import read_json, write_if_changed, write_json_if_changed
 from hyscale_tasks.spec.model import ServiceSpec
@@ -51,6 +52,8 @@ def run_deploy(manifests: list[dict[str, Any]], rendered: dict[str, str], namesp
     """``rendered`` maps each manifest file to its sha256: recorded, so that checking later that
     the manifests are still the deployed ones reads no YAML."""
     cluster = connect()
+    # Before anything of the service is written, the namespace included: nothing half-deployed.
+    check_storage(Reads(cluster.api), service.name, manifests, warn)
     forget_listings()  # what this process listed for in-sync checks is stale once we write
     dyn = dynamic(cluster)
     ensure_namespace(dyn, namespace, report)

@@ -21,6 +21,7 @@ from hyscale_tasks.lines import say
 
 Report = Callable[[str], None]
 SCALE_TIMEOUT = 120
+VOLUME_LABEL = "hyscale.io/volume-name"  # on the claims of a StatefulSet's volumeClaimTemplates
 
 
 def _not_deployed(namespace: str, app: str, service: str) -> ClusterError:
@@ -75,14 +76,20 @@ def replica_status(cluster: Cluster, namespace: str, app: str, service: str) -> 
 def undeploy_service(cluster: Cluster, namespace: str, app: str, service: str,
                      report: Report, keep_volumes: bool = True) -> int:
     """Delete everything the service applied (its applied kinds, by its labels); the volume
-    claims stay unless asked. Returns how many objects were deleted."""
+    claims stay unless asked, and the ones that stay are named with how to delete them (as
+    HyScale does). Returns how many objects were deleted."""
     workload = find_workload(cluster.api, namespace, app, service)
-    if workload is None:
-        report("No resources to undeploy")
-        return 0
-    kinds = _applied_kinds(workload)
-    if not keep_volumes:
+    kinds = _applied_kinds(workload) if workload is not None else []
+    claims = _claims(cluster, namespace, app, service)
+    if not keep_volumes and claims:
+        # also once the workload is gone: `undeploy --delete-volumes` after a plain undeploy
+        # removes the claims it left
         kinds.append(("PersistentVolumeClaim", "v1"))
+    if not kinds:
+        report("No resources to undeploy")
+        if claims:
+            report(retained_claims(namespace, service, claims))
+        return 0
     dyn = dynamic(cluster)
     deleted = 0
     for kind, api_version in kinds:
@@ -96,7 +103,29 @@ def undeploy_service(cluster: Cluster, namespace: str, app: str, service: str,
             report(f"Deleting {kind} {item.metadata.name}")
             if delete_object(dyn, ObjectRef(kind, api_version, item.metadata.name, ""), namespace):
                 deleted += 1
+    if keep_volumes and claims:
+        report(retained_claims(namespace, service, claims))
     return deleted
+
+
+def _claims(cluster: Cluster, namespace: str, app: str, service: str) -> list[Any]:
+    """The service's volume claims that are not being deleted."""
+    return [claim for claim in Reads(cluster.api).items(
+        "/api/v1/namespaces/{namespace}/persistentvolumeclaims",
+        f"list the volume claims of {service}", [("labelSelector", selector(app, service))],
+        namespace=namespace) if not claim.metadata.deletion_timestamp]
+
+
+def retained_claims(namespace: str, service: str, claims: list[Any]) -> str:
+    """HyScale's message about the claims an undeploy leaves, and how to delete them."""
+    names = sorted(str(claim.metadata.name) for claim in claims)
+    volumes = sorted({str((claim.metadata.labels or {}).get(VOLUME_LABEL) or claim.metadata.name)
+                      for claim in claims})
+    return (f"These volumes [{', '.join(volumes)}] are no longer in use. They are retained in "
+            f"your namespace {namespace} as pvc [{', '.join(names)}] for review and manual "
+            f"deletion. To reattach them to service {service}, use the same volume name.\n"
+            f"  to delete them (and their data): kubectl delete pvc -n {namespace} "
+            f"{' '.join(names)}, or undeploy {service} again with --delete-volumes")
 
 
 def _applied_kinds(workload: Any) -> list[tuple[str, str]]:
