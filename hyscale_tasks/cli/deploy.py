@@ -117,7 +117,10 @@ def _deploy_info(console: Console, services: specs.Services,
     status: dict[str, Any] = {"name": result.name, "message": ""}
     for line in lines:
         label, _, value = line.partition(" : ")
-        status["url" if label == "Service URL" else "message"] = value
+        if label == "Service URL":
+            status["url"] = value
+        elif label in ("Service IP", "Service address") and not status["message"]:
+            status["message"] = value  # the address; the lines after it explain
     return {**status, "stages": result.stages}
 
 

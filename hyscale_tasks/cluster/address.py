@@ -9,6 +9,10 @@
   or a ``loadBalancerClass``), and otherwise, after a short grace, names what does answer: a
   node's address and the Service's node port, saying that no load balancer assigned one.
 * Any other service: its in-cluster name and port, and its ClusterIP.
+* Behind an Ingress: the Ingress' address, or why it has none (:mod:`.ingress`).
+
+The first line is the address (``Service IP`` or ``Service address``); a ``Service URL`` line and
+lines that explain may follow.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import time
 from typing import Any
 
 from hyscale_tasks.cluster.client import Cluster
+from hyscale_tasks.cluster.ingress import find_ingress, ingress_lines
 from hyscale_tasks.cluster.reads import Live, ReadRefusedError, Reads
 from hyscale_tasks.spec.model import ServiceSpec
 
@@ -30,6 +35,7 @@ LOAD_BALANCER_EVENTS = {"EnsuringLoadBalancer", "EnsuredLoadBalancer", "UpdatedL
 GRACE_SECONDS = 5.0
 POLL_SECONDS = 1.0
 NO_LOAD_BALANCER = "node port; no load balancer assigned an external IP"
+INGRESS_PROVIDERS = ("nginx", "traefik")  # an Ingress; istio's Gateway has no address to read
 
 
 def _lb_timeout() -> float:
@@ -101,7 +107,6 @@ def service_address(cluster: Cluster, namespace: str, app: str, service: Service
                     wait: bool) -> list[str]:
     """The closing lines: where the service answers, and the Ingress URL if it has one.
     ``wait``: after a deploy, give a load balancer controller its time (see the module doc)."""
-    del app  # the Service is named after the service; kept for the callers' signature
     lines = []
     if service.load_balancer is not None and service.load_balancer.host:
         lines.append(f"Service URL : {service.load_balancer.host}")
@@ -111,6 +116,12 @@ def service_address(cluster: Cluster, namespace: str, app: str, service: Service
     live = _read_service(reads, namespace, service.name)
     if live is None:
         return lines
+    if service.load_balancer is not None and service.load_balancer.provider in INGRESS_PROVIDERS:
+        ingress = find_ingress(reads, namespace, app, service.name)
+        if ingress is not None:
+            found = ingress_lines(reads, namespace, ingress, _lb_timeout() if wait else 0,
+                                  _in_cluster(service, namespace, live))
+            return [found[0], *lines, *found[1:]]  # the address first, as HyScale prints it
     # Behind a load balancer of the spec (Ingress, Istio) the Service is a ClusterIP anyway.
     if live.spec.type != "LoadBalancer":
         return [f"Service address : {_in_cluster(service, namespace, live)}", *lines]

@@ -100,8 +100,8 @@ def service_status(cluster: Cluster, namespace: str, app: str, service: str) -> 
         for line in service_address(cluster, namespace, app, spec, wait=False):
             if line.startswith("Service URL"):
                 url = line.split(":", 1)[1].strip()
-            else:
-                address = line.split(":", 1)[1].strip()
+            elif line.startswith(("Service IP", "Service address")) and not address:
+                address = line.split(":", 1)[1].strip()  # (the lines after it explain)
     desired = workload.spec.replicas if workload.spec.replicas is not None else 1
     ready = (workload.status.ready_replicas or 0) if workload.status else 0
     return ServiceStatus(service, state, age(workload.metadata.creation_timestamp), address, url,
