@@ -66,6 +66,15 @@ def test_without_an_ingress_controller_the_deploy_says_so_at_once(new_app: NewAp
     assert row["Service URL"] == host, row
 
 
+def _get_host(address: str, host: str) -> str:
+    request = urllib.request.Request(f"http://{address}/", headers={"Host": host})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            return str(answer.read().decode(errors="replace"))
+    except OSError:  # refused, or an error status (the backend not routed yet)
+        return ""
+
+
 class IngressController:
     """ingress-nginx for one IngressClass, as far as the tool can tell: it routes requests for the
     Ingress' host to the backend Service's ClusterIP (kube-proxy routes it from this host) and,
@@ -94,9 +103,13 @@ class IngressController:
                         or not controller.backend:
                     self.send_error(404, "no rule for this host")
                     return
-                with urllib.request.urlopen(f"http://{controller.backend}{self.path}",
-                                            timeout=5) as answer:
-                    body = answer.read()
+                try:
+                    with urllib.request.urlopen(f"http://{controller.backend}{self.path}",
+                                                timeout=5) as answer:
+                        body = answer.read()
+                except OSError:  # kube-proxy has not routed the ClusterIP yet
+                    self.send_error(502, "backend not reachable yet")
+                    return
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -159,10 +172,10 @@ def test_with_an_ingress_controller_its_address_is_waited_for_and_answers_for_th
         f"[INFO]  Ingress dev-web-ingress answers for host {host} only: "
         f"http://{host}:{controller.port}/ once {host} resolves to 127.0.0.1; until then curl "
         f"--connect-to ::{address} http://{host}:{controller.port}/"], result.stderr
-    # what that curl does: connect to the address, and ask for the host
-    request = urllib.request.Request(f"http://{address}/", headers={"Host": host})
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        assert answer.read().decode().startswith("testapp web-")
+    # what that curl does: connect to the address, and ask for the host (until kube-proxy
+    # routes the Service, a moment after the pods are ready, as tests.kube.cluster.http_get)
+    assert wait_for(lambda: _get_host(address, host), timeout=30,
+                    what="an answer for the host").startswith("testapp web-")
     row = status_rows(app.run("status:web"))["web"]
     assert (row["Service Address"], row["Service URL"]) == (address, host), row
     assert app.deploy("web").executed == [], "the address in its status is not drift"
