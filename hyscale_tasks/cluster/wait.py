@@ -87,6 +87,7 @@ CHECK_EVERY = 1  # seconds (a watch's timeout is whole seconds) between looks at
 # How far the API server's clock may be behind ours when telling a StatefulSet's new FailedCreate
 # events from old ones (events count whole seconds).
 CLOCK_SLACK = 2.0
+SAME_ATTEMPT = timedelta(seconds=2)  # one pull attempt's events, at most this far apart
 WARNED_PODS, WARNINGS_SHOWN = 3, 3  # at the deadline: the warnings of this many pods, this many
 ECHO = re.compile(r"Error: \w+$")  # a "Failed" event that only repeats a container's waiting reason
 
@@ -145,11 +146,14 @@ def _retried_by_the_kubelet(reads: Reads, pod: Any, container: ContainerState) -
             return True
         latest = pulls[-1]
         # Only a refusal can come from the missing secret: a registry that says "no such tag"
-        # was given the login. A refusal is final once the kubelet has read the secret since
-        # (no "unable to retrieve" at or after that attempt; events count whole seconds).
+        # was given the login. A refusal is final once the kubelet has read the secret since:
+        # no "unable to retrieve" said for that attempt. The kubelet says it as an attempt
+        # starts and "Failed to pull" as it ends, and events count whole seconds, so one
+        # attempt's two may be a second apart; attempts are at least the pull back-off (10 s)
+        # apart, so a "unable to retrieve" within SAME_ATTEMPT before the refusal is its own.
         unread = [e for e in events if e.reason == "FailedToRetrieveImagePullSecret"]
         return bool(PULL_REFUSED.search(latest.message or "")) and bool(unread) and \
-            event_last(unread[-1]) >= event_last(latest)
+            event_last(unread[-1]) >= event_last(latest) - SAME_ATTEMPT
     return False
 
 
