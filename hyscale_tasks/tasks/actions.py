@@ -129,6 +129,13 @@ def push_stage(build_record: str, record: str, log: str, verbose: bool) -> Value
     return records_written(record)
 
 
+@reports_errors
+def cluster_stage(namespace: str, record: str, manifests_index: str) -> None:
+    from hyscale_tasks.cluster.reachable import check
+
+    check(namespace, Path(record), Path(manifests_index))
+
+
 def _say(message: str) -> None:
     lines.info(message)
 

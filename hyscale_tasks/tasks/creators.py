@@ -201,13 +201,6 @@ def task_manifests() -> Iterator[TaskDict]:
         }
 
 
-@actions.reports_errors
-def cluster_stage(namespace: str, record: str, manifests_index: str) -> None:
-    from hyscale_tasks.cluster.reachable import check
-
-    check(namespace, Path(record), Path(manifests_index))
-
-
 def task_cluster() -> Iterator[TaskDict]:
     """Check that the cluster answers, before a deploy builds anything (HyScale checks first)."""
     ctx, services = _services()
@@ -217,7 +210,7 @@ def task_cluster() -> Iterator[TaskDict]:
         yield {
             "name": entry.name,
             "doc": f"check that the cluster answers, before {entry.name}'s deploy builds anything",
-            "actions": [(cluster_stage, [ctx.namespace, str(paths.deploy_record),
+            "actions": [(actions.cluster_stage, [ctx.namespace, str(paths.deploy_record),
                                          str(paths.manifests_record)])],
             # No file_dep: it is up to date whenever the cluster answers, which the probe asks
             # with the read the deploy's in-sync check makes first anyway. After the spec: a
