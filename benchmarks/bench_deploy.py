@@ -5,7 +5,7 @@
    <= 5x, zero writes, <= 1 read per service. Measured in this venv, and again as users install
    the tool (the test extras' kubernetes-validate made unimportable: the kubernetes client
    imports it, and jsonschema, when present). The 20 services (the prebuilt test image, props,
-   map secrets, a port) are deployed first, pods and all (tests/deploy/bench.py).
+   map secrets, a port) are deployed first, pods and all (testing/bench.py).
 2. The tool's own apply of the same 20 services' manifests (a fresh process: start-up,
    kubeconfig, discovery, create) vs `kubectl apply -R -f` of them, each into a fresh namespace,
    as the same user, without image builds or waiting for pods.
@@ -32,7 +32,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.timing import median_seconds
-from tests.deploy.bench import bench_app, measure_noop, missing_services
+from testing.bench import bench_app, measure_noop, missing_services
 
 SERVICES = 20
 APPLY = """\

@@ -31,9 +31,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.deploy.apps import DeployApp, make_app
-from tests.infra.registry import Registry
-from tests.kube.cluster import Cluster, KubeEnv
+from testing.cluster import Cluster, KubeEnv
+from testing.deploy_app import DeployApp, make_app
+from testing.registry import Registry
 
 REPO = Path(__file__).resolve().parents[1]
 RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 3

@@ -37,10 +37,10 @@ from pathlib import Path
 
 from benchmarks.bench_image import SPEC
 from benchmarks.timing import median_seconds
-from tests.infra.dockerd import SecondDaemon
-from tests.infra.registry import Registry, write_docker_config
-from tests.infra.relay import Relay
-from tests.kube.cluster import Cluster, KubeEnv
+from testing.cluster import Cluster, KubeEnv
+from testing.dockerd import SecondDaemon
+from testing.registry import Registry, write_docker_config
+from testing.relay import Relay
 
 REPO = Path(__file__).resolve().parents[1]
 SERVICES = 10

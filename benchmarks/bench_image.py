@@ -19,8 +19,8 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.timing import median_seconds
-from tests.infra.registry import Registry, write_docker_config
-from tests.infra.relay import Relay, docker_engine_socket
+from testing.registry import Registry, write_docker_config
+from testing.relay import Relay, docker_engine_socket
 
 REPO = Path(__file__).resolve().parents[1]
 SERVICES = 10

@@ -107,11 +107,11 @@ from benchmarks.peersapp import (
     set_prop,
     write_app,
 )
-from tests.infra.images import remove_images_named
-from tests.infra.registry import Registry, write_docker_config
-from tests.infra.relay import Relay, docker_engine_socket
-from tests.kube.audit import MARK_LABEL, TOOL_USER, record_of
-from tests.kube.cluster import Cluster, KubeEnv
+from testing.audit import MARK_LABEL, TOOL_USER, record_of
+from testing.cluster import Cluster, KubeEnv
+from testing.images import remove_images_named
+from testing.registry import Registry, write_docker_config
+from testing.relay import Relay, docker_engine_socket
 
 REPO = Path(__file__).resolve().parents[1]
 APP = "peers"

@@ -67,10 +67,10 @@ from typing import Any
 
 import yaml
 
-from tests.doit_runner import SCRUBBED, DoitResult
-from tests.infra.registry import Registry, write_docker_config
-from tests.kube.audit import MARK_LABEL, TOOL_USER, record_of
-from tests.kube.cluster import Cluster, KubeEnv, wait_for
+from testing.audit import MARK_LABEL, TOOL_USER, record_of
+from testing.cluster import Cluster, KubeEnv, wait_for
+from testing.registry import Registry, write_docker_config
+from testing.workspace import SCRUBBED, DoitResult
 
 REPO = Path(__file__).resolve().parents[1]
 SIZES = (5, 10, 20, 40)
@@ -250,7 +250,7 @@ class ScaleApp:
         return self.root / "apps"
 
     def write(self) -> None:
-        """The services of bench_deploy (tests/deploy/bench.py: ``DeployApp.web`` with props and
+        """The services of bench_deploy (testing/bench.py: ``DeployApp.web`` with props and
         map secrets): the prebuilt test image, named as it is in the registry, nothing to build."""
         image = os.environ.get("HYSCALE_TEST_APP_IMAGE") or \
             f"{self.registry.host}/hyscale-tests/testapp:1.0"

@@ -4,7 +4,7 @@
   image, one artifact, the site, copied to /www/; configure commands write a health page; run
   commands serve /www with busybox httpd on 8080);
 * ``custom``: the user's own Dockerfile and build context (``custom/``);
-* ``api1``..``api4``: the prebuilt test image (tests/kube/testapp: httpd on 8080, a TCP echo on
+* ``api1``..``api4``: the prebuilt test image (testing/testapp: httpd on 8080, a TCP echo on
   6379) used as it is, nothing to build;
 * ``store``: a stateful service (a volume, so a StatefulSet and a claim the default StorageClass
   provisions) on the test image as it is.

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.doit_runner import Workspace
-from tests.infra.registry import Registry, ServicesMissingError, write_docker_config
+from testing.registry import Registry, ServicesMissingError, write_docker_config
+from testing.workspace import Workspace
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -28,7 +28,7 @@ def workspace(tmp_path: Path) -> Workspace:
     return Workspace(apps, tmp_path / "hyscale-home", docker_config)
 
 
-# -- Docker engine and registry (started by scripts/test; see tests/infra/registry.py) ---------
+# -- Docker engine and registry (started by scripts/test; see testing/registry.py) ---------
 @pytest.fixture(scope="session")
 def registry() -> Registry:
     """The authenticated test registry and its stack image, from the HYSCALE_TEST_* variables.

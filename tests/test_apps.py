@@ -8,8 +8,8 @@ import json
 import pytest
 import yaml
 
-from tests.doit_runner import APPS, Workspace
-from tests.manifests.helpers import validate_k8s
+from testing.manifests import validate_k8s
+from testing.workspace import APPS, Workspace
 
 CASES = [("hello", None), ("store", None), ("shop", None), ("shop", "dev"), ("shop", "prod")]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from hyscale_tasks import log
-from tests.doit_runner import REPO, DoitResult, Workspace
+from testing.workspace import REPO, DoitResult, Workspace
 
 SECRET_PASSWORD = "log-test-pw-5531"
 

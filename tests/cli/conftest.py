@@ -1,8 +1,8 @@
 """Fixtures of the CLI tests.
 
-* ``cluster``: one test's view of the real test cluster (tests/kube): the namespaces it tracks
+* ``cluster``: one test's view of the real test cluster (testing/cluster.py): the namespaces it tracks
   are deleted after the test.
-* ``cli``: a :class:`~tests.cli.helpers.CliWorkspace` whose runs talk to ``cluster`` as the tool's
+* ``cli``: a :class:`~testing.cli.CliWorkspace` whose runs talk to ``cluster`` as the tool's
   user, with the test registry's docker login (the tool turns it into the image-pull Secret the
   pods pull the test image with).
 * ``offline``: the same without a cluster (usage, validation, generate).
@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.helpers import CliWorkspace, cluster_workspace, make_workspace
-from tests.infra.registry import Registry
-from tests.kube.cluster import Cluster
-from tests.kube.fixtures import cluster as cluster
-from tests.kube.fixtures import kube_env as kube_env
+from testing.cli import CliWorkspace, cluster_workspace, make_workspace
+from testing.cluster import Cluster
+from testing.fixtures import cluster as cluster
+from testing.fixtures import kube_env as kube_env
+from testing.registry import Registry
 
 
 @pytest.fixture

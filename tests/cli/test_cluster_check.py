@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.cli.helpers import CliWorkspace
-from tests.kube.cluster import Cluster
+from testing.cli import CliWorkspace
+from testing.cluster import Cluster
 
 NO_ANSWER = "[ERROR]  Failed to connect to cluster (kube context down in "
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from tests.cli.helpers import CliWorkspace, ran
-from tests.kube.cluster import Cluster, http_get
-from tests.kube.testimage import crash
+from testing.cli import CliWorkspace, ran
+from testing.cluster import Cluster, http_get
+from testing.testimage import crash
 
 STAGES = ["spec", "dockerfile", "build", "push", "manifests", "deploy"]
 

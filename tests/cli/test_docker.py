@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from kubernetes.stream import stream
 
-from tests.cli.helpers import CliWorkspace, ran
-from tests.deploy.apps import SERVE_HTTP
-from tests.infra.images import remove_images_named
-from tests.infra.registry import Registry, write_docker_config
-from tests.kube.cluster import Cluster
+from testing.cli import CliWorkspace, ran
+from testing.cluster import Cluster
+from testing.deploy_app import SERVE_HTTP
+from testing.images import remove_images_named
+from testing.registry import Registry, write_docker_config
 
 pytestmark = pytest.mark.docker
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from hyscale_tasks.cli import COMMANDS, exits, parser
-from tests.cli.helpers import REPO, CliWorkspace
+from testing.cli import REPO, CliWorkspace
 
 DOCS = REPO / "docs"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.cli.helpers import CliResult, CliWorkspace
+from testing.cli import CliResult, CliWorkspace
 
 CORPUS = Path("/work/shared/corpus")
 GENERATOR = CORPUS / "hyscale-fixtures/manifest-generator/generator-services/src/test/resources"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.helpers import CliWorkspace
+from testing.cli import CliWorkspace
 
 APP_RULE = ("It must consist of lower case alphanumeric characters or '-', its length should be "
             "between 2 and 30.(regex used for validation is '([a-z0-9-]){2,30}')")

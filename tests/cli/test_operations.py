@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.helpers import CliResult, CliWorkspace, cluster_workspace, ran
-from tests.infra.registry import Registry
-from tests.kube.cluster import Cluster, KubeEnv
-from tests.kube.testimage import log_lines
+from testing.cli import CliResult, CliWorkspace, cluster_workspace, ran
+from testing.cluster import Cluster, KubeEnv
+from testing.registry import Registry
+from testing.testimage import log_lines
 
 LOG = [f"line {i}" for i in range(1, 8)]  # what the deployed service prints first
 

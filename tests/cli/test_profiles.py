@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from tests.cli.helpers import CliWorkspace
+from testing.cli import CliWorkspace
 
 
 def _deployment(cli: CliWorkspace, app: str, service: str) -> dict[str, Any]:

@@ -9,9 +9,9 @@ import json
 import subprocess
 import sys
 
-from tests.cli.helpers import TIMEOUT, CliWorkspace
-from tests.image.apps import assert_no_secret
-from tests.infra.registry import Registry
+from testing.cli import TIMEOUT, CliWorkspace
+from testing.image_app import assert_no_secret
+from testing.registry import Registry
 
 
 def test_a_deploy_pulls_with_the_login_piped_in(cli: CliWorkspace, registry: Registry,

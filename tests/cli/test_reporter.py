@@ -14,7 +14,7 @@ import pytest
 
 from hyscale_tasks.tasks.reasons import changed_fields, describe
 from hyscale_tasks.tasks.uptodate import OutputsIntact
-from tests.cli.helpers import REPO, CliWorkspace
+from testing.cli import REPO, CliWorkspace
 
 DOIT_CFG = "[REPORTER]\njsonl = hyscale_tasks.tasks.reporter:JsonLinesReporter\n"
 

@@ -11,9 +11,9 @@ from typing import IO
 import pytest
 from kubernetes.stream import stream
 
-from tests.cli.helpers import CliResult, CliWorkspace
-from tests.kube.cluster import Cluster
-from tests.kube.testimage import UNHEALTHY, log_lines
+from testing.cli import CliResult, CliWorkspace
+from testing.cluster import Cluster
+from testing.testimage import UNHEALTHY, log_lines
 
 
 class _Lines:

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from hyscale_tasks.cli import parser
-from tests.cli.helpers import REPO, CliWorkspace
+from testing.cli import REPO, CliWorkspace
 
 COMMANDS = [
     "deploy service", "deploy services", "generate service manifests", "generate services manifest",

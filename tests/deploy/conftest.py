@@ -1,12 +1,12 @@
 """Fixtures of the deploy tests: the real cluster, apps pointed at it, a fault proxy.
 
-* ``cluster``: one test's view of the test cluster (tests/kube): its namespaces go after the
+* ``cluster``: one test's view of the test cluster (testing/cluster.py): its namespaces go after the
   test, and ``cluster.audit()`` lists the tool's requests about them.
-* ``new_app(word, built=False, kubeconfig=None)``: an empty :class:`~tests.deploy.apps.DeployApp`
+* ``new_app(word, built=False, kubeconfig=None)``: an empty :class:`~testing.deploy_app.DeployApp`
   whose doit runs talk to ``cluster`` (or to ``kubeconfig``, e.g. a fault proxy's), with the test
   registry's login; ``built=True`` services are built and pushed with the real Docker engine.
 * ``shared_cluster``: a module-scoped view, for read-only tests of one deployed app.
-* ``fault_proxy``: a :class:`~tests.deploy.proxy.FaultProxy` in front of the API server.
+* ``fault_proxy``: a :class:`~testing.proxy.FaultProxy` in front of the API server.
 * ``stalled_deploy``: a deploy started in the background, when the first deploy test runs, against
   an API that stops answering (see tests/deploy/test_timeouts.py, which sorts last, so the 30+ s
   it takes overlap the other tests instead of adding to the run). Its requests reach the API
@@ -27,14 +27,14 @@ from typing import Any
 import pytest
 
 from hyscale_tasks.cluster.client import READ_RETRIES, REQUEST_TIMEOUT
-from tests.deploy.apps import RUN_ID, DeployApp, make_app
-from tests.deploy.proxy import FaultProxy
-from tests.doit_runner import DoitResult
-from tests.infra.images import remove_images_named
-from tests.infra.registry import Registry
-from tests.kube.cluster import Cluster, KubeEnv
-from tests.kube.fixtures import cluster as cluster
-from tests.kube.fixtures import kube_env as kube_env
+from testing.cluster import Cluster, KubeEnv
+from testing.deploy_app import RUN_ID, DeployApp, make_app
+from testing.fixtures import cluster as cluster
+from testing.fixtures import kube_env as kube_env
+from testing.images import remove_images_named
+from testing.proxy import FaultProxy
+from testing.registry import Registry
+from testing.workspace import DoitResult
 
 NewApp = Callable[..., DeployApp]
 

@@ -19,9 +19,9 @@ from datetime import UTC, datetime
 import pytest
 from kubernetes import client
 
-from tests.deploy.apps import DeployApp, status_rows
+from testing.cluster import Cluster, http_get
+from testing.deploy_app import DeployApp, status_rows
 from tests.deploy.conftest import NewApp
-from tests.kube.cluster import Cluster, http_get
 
 NODE_PORT_LINE = re.compile(
     r"\[INFO\]  Service address : (\S+:\d+) \(node port; no load balancer assigned an external IP\)")

@@ -1,7 +1,7 @@
 """The Kubernetes API failing in the middle of an apply: a transient fault is retried, one that
 persists is a clear error (no traceback, non-zero exit), nothing live is ever deleted for it,
 and the next run converges. The failures are injected at the network boundary by a proxy
-in front of the real API server (tests/deploy/proxy.py); the tool's kubeconfig names the proxy,
+in front of the real API server (testing/proxy.py); the tool's kubeconfig names the proxy,
 and whatever the proxy does not spoil reaches the API server and is in its audit log."""
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import pytest
 import yaml
 from kubernetes import client
 
-from tests.deploy.apps import DeployApp, applies, assert_converges, assert_failed_cleanly
+from testing.cluster import Cluster
+from testing.deploy_app import DeployApp, applies, assert_converges, assert_failed_cleanly
+from testing.proxy import FaultProxy
 from tests.deploy.conftest import NewApp
-from tests.deploy.proxy import FaultProxy
-from tests.kube.cluster import Cluster
 
 CONFLICT = ('Operation cannot be fulfilled on deployments.apps "web": the object has been modified; '
             "please apply your changes to the latest version and try again")

@@ -19,11 +19,11 @@ import yaml
 from kubernetes import client
 
 from hyscale_tasks.spec.names import normalize
-from tests.deploy.apps import DeployApp, actions, applies, is_dry_run, writes
+from testing.cluster import Cluster
+from testing.deploy_app import DeployApp, actions, applies, is_dry_run, writes
+from testing.proxy import FaultProxy
+from testing.registry import Registry, write_docker_config
 from tests.deploy.conftest import NewApp
-from tests.deploy.proxy import FaultProxy
-from tests.infra.registry import Registry, write_docker_config
-from tests.kube.cluster import Cluster
 
 APP_LABEL = "hyscale.io/app-name"
 OUR_ANNOTATIONS = {"hyscale.io/manifest-digest", "hyscale.io/service-manifests-digest",

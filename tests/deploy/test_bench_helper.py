@@ -1,4 +1,4 @@
-"""The benchmark helper (tests/deploy/bench.py) still measures what it claims, on a small app
+"""The benchmark helper (testing/bench.py) still measures what it claims, on a small app
 deployed to the real cluster: a no-op run executes nothing, writes nothing, and its reads (from
 the API server's audit log) are one listing per kind of the app's objects."""
 
@@ -9,10 +9,10 @@ from pathlib import Path
 from kubernetes.client import ApiException
 
 from hyscale_tasks.spec.names import normalize
-from tests.deploy.apps import sync_listings
-from tests.deploy.bench import measure_noop_deploy
-from tests.infra.registry import Registry
-from tests.kube.cluster import Cluster
+from testing.bench import measure_noop_deploy
+from testing.cluster import Cluster
+from testing.deploy_app import sync_listings
+from testing.registry import Registry
 
 
 def test_noop_deploy_benchmark_helper(tmp_path: Path, cluster: Cluster, registry: Registry) -> None:

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from tests.deploy.apps import (
+from testing.cluster import Cluster, http_get
+from testing.deploy_app import (
     DeployApp,
     actions,
     current_pods,
@@ -25,7 +26,6 @@ from tests.deploy.apps import (
     writes,
 )
 from tests.deploy.conftest import NewApp
-from tests.kube.cluster import Cluster, http_get
 
 pytestmark = pytest.mark.docker
 TOKEN = "built-app-token-Z3"

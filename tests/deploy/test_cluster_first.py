@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.deploy.apps import reads, writes
+from testing.audit import TOOL_USER, record_of
+from testing.cluster import Cluster
+from testing.deploy_app import reads, writes
 from tests.deploy.conftest import NewApp
-from tests.kube.audit import TOOL_USER, record_of
-from tests.kube.cluster import Cluster
 
 pytestmark = pytest.mark.docker
 

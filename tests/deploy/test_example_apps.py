@@ -24,16 +24,16 @@ from dataclasses import dataclass, field
 import pytest
 from kubernetes import client
 
-from tests.deploy.apps import (
+from testing.cluster import Cluster, http_get
+from testing.deploy_app import (
     DeployApp,
     current_pods,
     exec_in,
     make_app,
     status_rows,
 )
-from tests.doit_runner import APPS, DoitResult
-from tests.infra.registry import Registry
-from tests.kube.cluster import Cluster, http_get
+from testing.registry import Registry
+from testing.workspace import APPS, DoitResult
 
 pytestmark = pytest.mark.docker
 STORE_PASSWORD = "s3cret-store-pw"
@@ -109,7 +109,7 @@ def _statuses(app: DeployApp) -> dict[str, str]:
 
 def _tcp_echo(host: str, port: int, payload: bytes, timeout: float = 30.0) -> bytes:
     """Send ``payload`` and read as much back, retrying while kube-proxy has not yet routed the
-    Service (refused or unanswered, see :func:`~tests.kube.cluster.http_get`)."""
+    Service (refused or unanswered, see :func:`~testing.cluster.http_get`)."""
     deadline = time.monotonic() + timeout
     while True:
         try:

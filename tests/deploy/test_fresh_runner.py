@@ -17,14 +17,14 @@ import pytest
 import yaml
 from kubernetes import client
 
-from tests.deploy.apps import writes
-from tests.image.apps import ImageApp, make_app
+from testing.cluster import Cluster
+from testing.deploy_app import writes
+from testing.dockerd import SecondDaemon
+from testing.fresh import Fresh
+from testing.image_app import ImageApp, make_app
+from testing.registry import Registry
+from testing.relay import Relay
 from tests.image.conftest import app_name
-from tests.image.fresh import Fresh
-from tests.infra.dockerd import SecondDaemon
-from tests.infra.registry import Registry
-from tests.infra.relay import Relay
-from tests.kube.cluster import Cluster
 
 SERVICES = ("web", "api", "base")
 # A container that stays up until it is stopped (the stack image has no server of its own).

@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from tests.deploy.apps import DeployApp, status_rows
+from testing.cluster import Cluster, http_get, wait_for
+from testing.deploy_app import DeployApp, status_rows
 from tests.deploy.conftest import NewApp
-from tests.kube.cluster import Cluster, http_get, wait_for
 
 ADDRESS_LINE = re.compile(r"^\[INFO\]  Service address : (\S+) \(ClusterIP (\S+)\)$", re.MULTILINE)
 
@@ -173,7 +173,7 @@ def test_with_an_ingress_controller_its_address_is_waited_for_and_answers_for_th
         f"http://{host}:{controller.port}/ once {host} resolves to 127.0.0.1; until then curl "
         f"--connect-to ::{address} http://{host}:{controller.port}/"], result.stderr
     # what that curl does: connect to the address, and ask for the host (until kube-proxy
-    # routes the Service, a moment after the pods are ready, as tests.kube.cluster.http_get)
+    # routes the Service, a moment after the pods are ready, as testing.cluster.http_get)
     assert wait_for(lambda: _get_host(address, host), timeout=30,
                     what="an answer for the host").startswith("testapp web-")
     row = status_rows(app.run("status:web"))["web"]

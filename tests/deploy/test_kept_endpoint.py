@@ -12,9 +12,9 @@ from pathlib import Path
 import yaml
 from kubernetes import client, config
 
-from tests.deploy.apps import DeployApp, writes
+from testing.cluster import Cluster
+from testing.deploy_app import DeployApp, writes
 from tests.deploy.conftest import NewApp
-from tests.kube.cluster import Cluster
 
 
 def _kept_entry(app: DeployApp) -> Path:

@@ -15,7 +15,8 @@ import threading
 import pytest
 from kubernetes import client
 
-from tests.deploy.apps import (
+from testing.cluster import Cluster, http_get
+from testing.deploy_app import (
     DeployApp,
     assert_no_traceback,
     current_pods,
@@ -24,9 +25,8 @@ from tests.deploy.apps import (
     status_rows,
     writes,
 )
+from testing.registry import Registry
 from tests.deploy.conftest import NewApp
-from tests.infra.registry import Registry
-from tests.kube.cluster import Cluster, http_get
 
 WEB_LOG = "".join(f"web line {n}\\n" for n in range(1, 21))  # printf %b makes the lines
 LISTENING = "testapp listening on 8080 and 6379"  # the test image's last line at start-up

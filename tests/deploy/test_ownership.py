@@ -13,9 +13,9 @@ from pathlib import Path
 
 from kubernetes import client
 
-from tests.deploy.apps import DeployApp, current_pods, writes
+from testing.cluster import Cluster
+from testing.deploy_app import DeployApp, current_pods, writes
 from tests.deploy.conftest import NewApp
-from tests.kube.cluster import Cluster
 
 APP_LABEL = "hyscale.io/app-name"
 SERVICE_LABEL = "hyscale.io/service-name"

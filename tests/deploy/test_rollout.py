@@ -28,7 +28,8 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from tests.deploy.apps import (
+from testing.cluster import Cluster, http_get
+from testing.deploy_app import (
     SERVE_HTTP,
     DeployApp,
     assert_no_traceback,
@@ -36,11 +37,10 @@ from tests.deploy.apps import (
     out_of_memory,
     status_rows,
 )
+from testing.registry import Registry, write_docker_config
+from testing.testimage import UNHEALTHY, crash
+from testing.workspace import DoitResult
 from tests.deploy.conftest import NewApp
-from tests.doit_runner import DoitResult
-from tests.infra.registry import Registry, write_docker_config
-from tests.kube.cluster import Cluster, http_get
-from tests.kube.testimage import UNHEALTHY, crash
 
 FAILING_TIMEOUT = "300"  # seconds: far beyond how long any failure takes to show
 CRASH_LOG = [f"line {n} of the crashing container" for n in range(1, 31)]

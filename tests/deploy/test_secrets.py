@@ -10,11 +10,11 @@ from typing import Any
 
 from kubernetes import client
 
-from tests.deploy.apps import TEST_IMAGE, DeployApp, files_under
+from testing.cluster import Cluster
+from testing.deploy_app import TEST_IMAGE, DeployApp, files_under
+from testing.registry import Registry
+from testing.testimage import crash
 from tests.deploy.conftest import NewApp
-from tests.infra.registry import Registry
-from tests.kube.cluster import Cluster
-from tests.kube.testimage import crash
 
 SERVICE_SECRET = "svc-secret-Q7x9-" + "a" * 4
 NEW_SERVICE_SECRET = "svc-secret-R8y0-" + "b" * 4

@@ -11,9 +11,9 @@ from typing import Any
 import yaml
 from kubernetes import client
 
-from tests.deploy.apps import DeployApp, actions, applies, reads, sync_listings, writes
+from testing.cluster import Cluster
+from testing.deploy_app import DeployApp, actions, applies, reads, sync_listings, writes
 from tests.deploy.conftest import NewApp
-from tests.kube.cluster import Cluster
 
 
 def _apps(cluster: Cluster) -> client.AppsV1Api:

@@ -8,7 +8,7 @@ fixture in conftest.py); this module sorts last, so the wait overlaps the other 
 from __future__ import annotations
 
 from hyscale_tasks.cluster.client import READ_RETRIES, REQUEST_TIMEOUT
-from tests.deploy.apps import assert_converges, assert_failed_cleanly
+from testing.deploy_app import assert_converges, assert_failed_cleanly
 from tests.deploy.conftest import StalledDeploy
 
 

@@ -15,9 +15,9 @@ from typing import Any
 from kubernetes import client
 
 from hyscale_tasks.cluster.storage import problem
-from tests.deploy.apps import assert_failed_cleanly, writes
+from testing.cluster import Cluster
+from testing.deploy_app import assert_failed_cleanly, writes
 from tests.deploy.conftest import NewApp
-from tests.kube.cluster import Cluster
 
 
 def _classes(cluster: Cluster) -> list[str]:

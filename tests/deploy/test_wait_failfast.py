@@ -30,8 +30,8 @@ from kubernetes import client
 from hyscale_tasks.cluster.blocked import SETUP_PERSISTS, UNKNOWN_PERSISTS
 from hyscale_tasks.cluster.diagnosis import Diagnosis
 from hyscale_tasks.cluster.wait import wait_for_rollout
-from tests.infra.registry import Registry
-from tests.kube.cluster import Cluster
+from testing.cluster import Cluster
+from testing.registry import Registry
 
 APP = "failfast"
 DEADLINE = 240.0

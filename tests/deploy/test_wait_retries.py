@@ -24,9 +24,9 @@ from kubernetes import client
 
 from hyscale_tasks.cluster.diagnosis import Diagnosis
 from hyscale_tasks.cluster.wait import wait_for_rollout
-from tests.infra.registry import Registry
-from tests.kube.cluster import Cluster
-from tests.kube.testimage import pull_secret
+from testing.cluster import Cluster
+from testing.registry import Registry
+from testing.testimage import pull_secret
 
 APP = "retries"
 

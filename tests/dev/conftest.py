@@ -23,12 +23,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy.apps import DeployApp
+from testing.deploy_app import DeployApp
+from testing.fixtures import cluster as cluster
+from testing.fixtures import kube_env as kube_env
+from testing.workspace import REPO
 from tests.deploy.conftest import _remove_run_images as _remove_run_images
 from tests.deploy.conftest import new_app as new_app
-from tests.doit_runner import REPO
-from tests.kube.fixtures import cluster as cluster
-from tests.kube.fixtures import kube_env as kube_env
 
 WAIT = 240.0  # seconds a turn may take on a loaded 2-core machine (a build, a push, a rollout)
 STAGE_LINE = re.compile(r"^\[INFO\]  ([a-z0-9-]+): (spec|dockerfile|build|push|manifests|deploy): (.*)$")

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import time
 
-from tests.deploy.apps import applies, current_pods, writes
+from testing.cluster import Cluster
+from testing.deploy_app import applies, current_pods, writes
+from testing.testimage import crash
 from tests.dev.conftest import StartDev, get
-from tests.kube.cluster import Cluster
-from tests.kube.testimage import crash
 
 # Serves the GREETING prop on / and says so in its log; stops at once on SIGTERM.
 GREETER = ("sh,-c,mkdir -p /www; echo \"$GREETING\" > /www/index.html; echo serving $GREETING; "

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from tests.image.apps import ImageApp, make_app
-from tests.infra.registry import Registry
-from tests.infra.relay import Relay, docker_engine_socket
+from testing.image_app import ImageApp, make_app
+from testing.registry import Registry
+from testing.relay import Relay, docker_engine_socket
 
 RUN_ID = "h" + secrets.token_hex(3)
 _numbers = itertools.count(1)

@@ -15,10 +15,10 @@ from typing import Any
 import docker
 import pytest
 
-from tests.image.apps import ImageApp, assert_no_secret, fetch_from_container, make_app, run_in_image
+from testing.image_app import ImageApp, assert_no_secret, fetch_from_container, make_app, run_in_image
+from testing.registry import Registry
+from testing.relay import Relay
 from tests.image.conftest import NewApp, app_name
-from tests.infra.registry import Registry
-from tests.infra.relay import Relay
 
 pytestmark = pytest.mark.docker
 

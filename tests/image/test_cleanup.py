@@ -13,9 +13,9 @@ from typing import Any
 import docker
 import pytest
 
-from tests.image.apps import ImageApp
+from testing.image_app import ImageApp
+from testing.registry import Registry
 from tests.image.conftest import NewApp
-from tests.infra.registry import Registry
 
 pytestmark = pytest.mark.docker
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from hyscale_tasks.image.context import context_digest
-from tests.doit_runner import REPO
+from testing.workspace import REPO
 
 _DIGEST = """
 import sys

@@ -12,10 +12,10 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.doit_runner import DoitResult
+from testing.registry import Registry
+from testing.workspace import DoitResult
 from tests.image.conftest import NewApp
 from tests.image.test_build_push import DOCKERFILE
-from tests.infra.registry import Registry
 
 pytestmark = pytest.mark.docker
 

@@ -1,7 +1,7 @@
 """A fresh CI runner builds and pushes nothing that the registry already has (issue #11).
 
 A fresh runner is: an empty HYSCALE_HOME, a Docker engine with an empty data-root (a second
-dockerd, tests/infra/dockerd.py) and a new copy of the app's files (every mtime new). The app
+dockerd, testing/dockerd.py) and a new copy of the app's files (every mtime new). The app
 has one service of each buildable kind: a generated Dockerfile (``web``), a user Dockerfile with
 build args and a target (``api``) and a stack image used as it is (``base``), first pushed from
 the usual engine. Relays count what reaches the second engine and the registry: on a fresh
@@ -22,13 +22,13 @@ from typing import Any
 import pytest
 
 from hyscale_tasks.image.inputs import INPUTS_LABEL
-from tests.image.apps import assert_no_secret, make_app
+from testing.dockerd import SecondDaemon
+from testing.fresh import Fresh, touch_all
+from testing.image_app import assert_no_secret, make_app
+from testing.registry import Registry
+from testing.relay import Relay
 from tests.image.conftest import app_name
-from tests.image.fresh import Fresh, touch_all
 from tests.image.test_build_push import DOCKERFILE
-from tests.infra.dockerd import SecondDaemon
-from tests.infra.registry import Registry
-from tests.infra.relay import Relay
 
 pytestmark = pytest.mark.docker
 

@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.image.apps import ImageApp
+from testing.dockerd import SecondDaemon
+from testing.image_app import ImageApp
+from testing.registry import Registry
+from testing.relay import Relay
 from tests.image.conftest import NewApp
-from tests.infra.dockerd import SecondDaemon
-from tests.infra.registry import Registry
-from tests.infra.relay import Relay
 
 pytestmark = pytest.mark.docker
 

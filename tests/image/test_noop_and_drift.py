@@ -1,6 +1,6 @@
 """Parallel builds, no-op runs counted on the wire, and drift between the records and reality.
 
-The specs here name a counting relay as their registry (tests/infra/relay.py explains why), and
+The specs here name a counting relay as their registry (testing/relay.py explains why), and
 doit gets ``DOCKER_HOST`` pointing at a relay in front of the engine. In a no-op run the tool
 may read the registry once per service (is the pushed digest still served for the tag?) and must
 not call Docker at all; the local image is looked up only when the registry lost the push.
@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from tests.image.apps import ImageApp, assert_no_secret, make_app
+from testing.image_app import ImageApp, assert_no_secret, make_app
+from testing.registry import Registry
+from testing.relay import Relay, docker_engine_socket
 from tests.image.conftest import NewApp, app_name
 from tests.image.test_build_push import DOCKERFILE
-from tests.infra.registry import Registry
-from tests.infra.relay import Relay, docker_engine_socket
 
 pytestmark = pytest.mark.docker
 

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from tests.doit_runner import DoitResult
-from tests.image.apps import ImageApp, assert_no_secret
+from testing.image_app import ImageApp, assert_no_secret
+from testing.registry import Registry, write_docker_config
+from testing.relay import Relay
+from testing.workspace import DoitResult
 from tests.image.conftest import NewApp
-from tests.infra.registry import Registry, write_docker_config
-from tests.infra.relay import Relay
 
 pytestmark = pytest.mark.docker
 

@@ -24,8 +24,8 @@ from hyscale_tasks.image.credentials import (
     find_credentials,
     registry_config,
 )
-from tests.doit_runner import REPO, DoitResult, Workspace
-from tests.image.apps import assert_no_secret
+from testing.image_app import assert_no_secret
+from testing.workspace import REPO, DoitResult, Workspace
 from tests.image.conftest import NewApp
 
 HELLO_REGISTRY = "localhost:5000"  # apps/hello's image.registry

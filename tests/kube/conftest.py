@@ -1,3 +1,3 @@
-from tests.kube.fixtures import cluster, kube_env
+from testing.fixtures import cluster, kube_env
 
 __all__ = ["cluster", "kube_env"]

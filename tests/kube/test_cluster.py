@@ -15,9 +15,9 @@ import pytest
 from kubernetes import client, config
 from kubernetes.stream import stream
 
-from tests.infra.registry import Registry
-from tests.kube.cluster import Cluster, http_get
-from tests.kube.testimage import APP_IMAGE_ENV, pull_secret
+from testing.cluster import Cluster, http_get
+from testing.registry import Registry
+from testing.testimage import APP_IMAGE_ENV, pull_secret
 
 
 def _kubectl(cluster: Cluster, *args: str) -> str:

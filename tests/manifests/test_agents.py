@@ -16,7 +16,7 @@ import pytest
 from hyscale_tasks.manifests.base import Snippet
 from hyscale_tasks.manifests.plugins.agents import AGENTS
 from hyscale_tasks.manifests.render import build_manifests
-from tests.manifests.helpers import build, make_context, render, validate_k8s
+from testing.manifests import build, make_context, render, validate_k8s
 
 NAME = "service-myservice-agent-fluentd"
 CM_VOLUME = "service-myservice-agent-fluentd-configmap"

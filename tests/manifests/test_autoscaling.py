@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from hyscale_tasks.manifests.plugins.autoscaling import AUTOSCALING
-from tests.manifests.helpers import complete, make_context, render, validate_k8s
+from testing.manifests import complete, make_context, render, validate_k8s
 
 KEY = ("HorizontalPodAutoscaler", None)
 LABELS = {"hyscale.io/app-name": "book-info", "hyscale.io/environment-name": "dev",

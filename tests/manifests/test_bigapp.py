@@ -30,8 +30,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.doit_runner import DoitResult, Workspace
-from tests.manifests.helpers import validate_k8s
+from testing.manifests import validate_k8s
+from testing.workspace import DoitResult, Workspace
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "bigapp"

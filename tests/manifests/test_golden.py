@@ -22,7 +22,7 @@ import yaml
 from hyscale_tasks.manifests.base import PullSecret
 from hyscale_tasks.manifests.render import RenderedManifest, render_record
 from hyscale_tasks.spec.records import make_records
-from tests.manifests.helpers import validate_k8s
+from testing.manifests import validate_k8s
 
 ISTIO_KINDS = {"Gateway", "VirtualService", "DestinationRule"}
 TIMINGS = {"initialDelaySeconds": 10, "periodSeconds": 30, "timeoutSeconds": 30, "failureThreshold": 10}

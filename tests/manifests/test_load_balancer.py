@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from hyscale_tasks.manifests.plugins.load_balancer import LOAD_BALANCER
-from tests.manifests.helpers import render, validate_k8s
+from testing.manifests import render, validate_k8s
 
 HEADERS = {"hello": "there", "test": "sample"}
 # HyScale's Ingress fixtures carry app and service only; the environment label is our fix.

@@ -14,7 +14,7 @@ import pytest
 from hyscale_tasks.manifests.plugins.network_policy import (
     NETWORK_POLICIES,
 )
-from tests.manifests.helpers import complete, make_context, render, validate_k8s
+from testing.manifests import complete, make_context, render, validate_k8s
 
 KEY = ("NetworkPolicy", None)
 LABELS = {"hyscale.io/app-name": "book-info", "hyscale.io/environment-name": "dev",

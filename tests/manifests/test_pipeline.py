@@ -8,7 +8,7 @@ from hyscale_tasks.errors import HyscaleError
 from hyscale_tasks.manifests import render
 from hyscale_tasks.manifests.all_plugins import PLUGIN_NAMES, PLUGINS
 from hyscale_tasks.manifests.base import Plugin, RenderContext, Snippet
-from tests.manifests.helpers import make_context
+from testing.manifests import make_context
 
 HYSCALE_ORDER = (
     "ImagePullSecretHandler", "MetaDataHandler", "ConfigMapDataHandler", "SecretsDataHandler",

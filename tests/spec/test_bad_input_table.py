@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.doit_runner import AS_NOBODY, Workspace
+from testing.workspace import AS_NOBODY, Workspace
 
 WEB = "name: web\nimage:\n  name: shop/web\n"  # lines 1-3; rows append from line 4
 BUILT = WEB + "  buildSpec:\n    stackImage: busybox:1.36\n"  # lines 1-5

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.doit_runner import Workspace
+from testing.workspace import Workspace
 
 MISSING = ("web.hspec:11: image.buildSpec.artifacts[0].source: artifact site/index.html not "
            "found (looked for ")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.doit_runner import Workspace
+from testing.workspace import Workspace
 
 
 def _tasks(*services: str) -> list[str]:

@@ -18,7 +18,7 @@ import pytest
 
 from hyscale_tasks.errors import CorruptRecordError, HyscaleError
 from hyscale_tasks.files import INDEX, read_json
-from tests.doit_runner import DoitResult, Workspace
+from testing.workspace import DoitResult, Workspace
 
 Damage = Callable[[bytes], bytes]
 

@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from tests.doit_runner import Workspace
+from testing.workspace import Workspace
 
 SHOP = ["spec:frontend", "spec:catalog", "spec:cart"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tests.doit_runner import REPO, Workspace
+from testing.workspace import REPO, Workspace
 
 # Run `doit list` in a fresh interpreter whose sockets refuse to open, then report which heavy
 # modules the task loading imported.

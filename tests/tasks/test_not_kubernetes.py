@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.doit_runner import Workspace
-from tests.tasks.endpoints import WebServer, kubeconfig_for, prebuilt_app
+from testing.endpoints import WebServer, kubeconfig_for, prebuilt_app
+from testing.workspace import Workspace
 
 
 @pytest.mark.parametrize("status", [200, 404])

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.doit_runner import Workspace
-from tests.tasks.endpoints import SilentServer, kubeconfig_for, prebuilt_app
+from testing.endpoints import SilentServer, kubeconfig_for, prebuilt_app
+from testing.workspace import Workspace
 
 SERVICES = ("alpha", "beta", "gamma", "delta")
 BOUND = 60.0  # seconds for a signalled run to end; a run still there after it hangs

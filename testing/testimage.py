@@ -1,4 +1,4 @@
-"""The tests' prebuilt image (tests/kube/testapp) and how pods pull it.
+"""The tests' prebuilt image (testing/testapp) and how pods pull it.
 
 ``scripts/test-services`` builds it on the stack image and pushes it to the authenticated test
 registry as ``hyscale-tests/testapp:1.0``, exported as ``HYSCALE_TEST_APP_IMAGE``. Its
@@ -13,7 +13,7 @@ import json
 
 from kubernetes import client
 
-from tests.infra.registry import Registry
+from testing.registry import Registry
 
 APP_IMAGE_ENV = "HYSCALE_TEST_APP_IMAGE"
 UNHEALTHY = {"TESTAPP_HEALTHY": "no"}  # / answers 404: an HTTP health check on / fails

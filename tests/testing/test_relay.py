@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.infra.relay import Relay, RequestParser
+from testing.relay import Relay, RequestParser
 
 
 def _feed_all(parser: RequestParser, data: bytes, step: int) -> list[tuple[str, str]]:

@@ -1,13 +1,13 @@
 """Running the ``hyscale`` command as a user does, on a workspace of a test's own.
 
-A :class:`CliWorkspace` is a :class:`~tests.doit_runner.Workspace` (apps folder, HYSCALE_HOME,
+A :class:`CliWorkspace` is a :class:`~testing.workspace.Workspace` (apps folder, HYSCALE_HOME,
 DOCKER_CONFIG) whose ``hyscale`` and ``doit`` runs also get a KUBECONFIG (the test cluster's, as
 the tool's user). It writes the kinds of spec the CLI tests need:
 
-* :meth:`CliWorkspace.testapp`: the prebuilt test image (tests/kube/testapp) in the test registry,
+* :meth:`CliWorkspace.testapp`: the prebuilt test image (testing/testapp) in the test registry,
   nothing to build or push; the pods pull it with the image-pull Secret the tool makes from the
   workspace's docker login. Its ``TESTAPP_*`` props make it fail for real
-  (:mod:`tests.kube.testimage`);
+  (:mod:`testing.testimage`);
 * :meth:`CliWorkspace.prebuilt`: any image name, for the offline tests (generate, validation);
 * for ``@pytest.mark.docker`` tests, a *built* one (a buildSpec on the test registry's stack
   image, tests/cli/test_docker.py).
@@ -27,10 +27,10 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.doit_runner import REPO, DoitResult, Workspace
-from tests.infra.registry import Registry, write_docker_config
-from tests.kube.cluster import Cluster
-from tests.kube.testimage import APP_IMAGE_ENV
+from testing.cluster import Cluster
+from testing.registry import Registry, write_docker_config
+from testing.testimage import APP_IMAGE_ENV
+from testing.workspace import REPO, DoitResult, Workspace
 
 TIMEOUT = 150.0  # seconds for one hyscale run; a deploy's rollout wait is 60 s at most
 
@@ -165,7 +165,7 @@ def cluster_workspace(root: Path, cluster: Cluster, registry: Registry) -> CliWo
     image = os.environ.get(APP_IMAGE_ENV)
     if not image:
         pytest.fail(f"{APP_IMAGE_ENV} is not set: run the tests through scripts/test, which pushes "
-                    "the test image (tests/kube/testapp) to the test registry", pytrace=False)
+                    "the test image (testing/testapp) to the test registry", pytrace=False)
     workspace = make_workspace(root, cluster.kubeconfig)
     workspace.app_image = image
     write_docker_config(workspace.docker_config,

@@ -10,9 +10,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.image.apps import ImageApp
-from tests.infra.dockerd import SecondDaemon
-from tests.infra.relay import Relay, Request
+from testing.dockerd import SecondDaemon
+from testing.image_app import ImageApp
+from testing.relay import Relay, Request
 
 UPLOADS = ("PUT", "POST", "PATCH", "DELETE")
 

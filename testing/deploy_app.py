@@ -1,6 +1,6 @@
 """Apps for the deploy tests: specs, a doit workspace pointed at a cluster, and audit arithmetic.
 
-A :class:`DeployApp` is a :class:`~tests.doit_runner.Workspace` (its own apps folder, HYSCALE_HOME
+A :class:`DeployApp` is a :class:`~testing.workspace.Workspace` (its own apps folder, HYSCALE_HOME
 and DOCKER_CONFIG) holding one app, whose ``doit`` runs get ``KUBECONFIG`` (the stand-in's, or a
 fault proxy's in front of it) and a short ``HYS_ROLLOUT_TIMEOUT``. It writes the two kinds of
 service the deploy tests need:
@@ -16,15 +16,15 @@ one is ready about 30 s after its pod starts; without one, once its container ru
 Each is either *built* (``built=True``: a buildSpec on the test registry's stack image, so the
 deploy runs spec -> dockerfile -> build -> push -> manifests -> deploy against the real Docker
 engine and registry) or *prebuilt*: the test image ``hyscale-tests/testapp`` that scripts/test
-pushes to the test registry (tests/kube/testapp), named as it is, nothing to build or push, the
+pushes to the test registry (testing/testapp), named as it is, nothing to build or push, the
 fast path for tests of the deploy stage itself. Either way the pods pull their image from the
 authenticated registry with the app's image-pull Secret, which the tool makes from the docker
 login that :func:`make_app` writes. The test image's ``TESTAPP_*`` props make a service fail for
-real: :func:`~tests.kube.testimage.crash`, :data:`~tests.kube.testimage.UNHEALTHY`,
+real: :func:`~testing.testimage.crash`, :data:`~testing.testimage.UNHEALTHY`,
 :func:`out_of_memory`.
 
 :func:`writes` / :func:`reads` list the API server's audit records of the tool's requests (one per
-request, tests/kube/audit.py) between two marks, which is how the tests pin "a no-op deploy writes
+request, testing/audit.py) between two marks, which is how the tests pin "a no-op deploy writes
 nothing and lists each kind of the app's objects once" on the wire (:func:`sync_listings`).
 """
 
@@ -43,7 +43,7 @@ import yaml
 
 from hyscale_tasks.spec.names import normalize
 from hyscale_tasks.tasks.paths import ServicePaths, service_paths
-from tests.doit_runner import DoitResult, Workspace
+from testing.workspace import DoitResult, Workspace
 
 RUN_ID = "d" + secrets.token_hex(3)
 _numbers = itertools.count(1)
@@ -187,8 +187,8 @@ class DeployApp(Workspace):
 
 def make_app(root: Path, word: str, kubeconfig: Path | None, *, registry: Any) -> DeployApp:
     """An empty app under ``root`` whose DOCKER_CONFIG holds the login of ``registry`` (a
-    :class:`tests.infra.registry.Registry`), the prebuilt test image's and built services' home."""
-    from tests.infra.registry import write_docker_config
+    :class:`testing.registry.Registry`), the prebuilt test image's and built services' home."""
+    from testing.registry import write_docker_config
 
     apps = root / "apps"
     apps.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ prebuilt test image, the cluster, its audit log). To run it by hand::
 
     scripts/test-services start /tmp/hyscale-bench .venv/bin/python
     . /tmp/hyscale-bench/env
-    .venv/bin/python -m tests.deploy.bench --services 20 --repeat 5 [--built] [--jobs 8]
+    .venv/bin/python -m testing.bench --services 20 --repeat 5 [--built] [--jobs 8]
     scripts/test-services stop /tmp/hyscale-bench
 
 (with services already running, e.g. a developer's ``/tmp/dev/env``, only the middle two lines).
@@ -41,10 +41,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tests.deploy.apps import DeployApp, make_app, reads, writes
-from tests.infra.images import remove_images_named
-from tests.infra.registry import Registry, ServicesMissingError
-from tests.kube.cluster import Cluster, ClusterMissingError, KubeEnv
+from testing.cluster import Cluster, ClusterMissingError, KubeEnv
+from testing.deploy_app import DeployApp, make_app, reads, writes
+from testing.images import remove_images_named
+from testing.registry import Registry, ServicesMissingError
 
 T = TypeVar("T")
 
@@ -150,7 +150,7 @@ def missing_services() -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.deploy.bench", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m testing.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--services", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=5)
@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     missing = missing_services()
     if missing:
-        print(f"{missing}\n(see python -m tests.deploy.bench --help)", file=sys.stderr)
+        print(f"{missing}\n(see python -m testing.bench --help)", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="bench-deploy-") as folder:
         numbers = measure_noop_deploy(Path(folder), args.services, args.repeat, args.built, args.jobs)

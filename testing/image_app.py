@@ -1,6 +1,6 @@
 """Apps for the build and push tests: specs that point at the test registry and stack image.
 
-An :class:`ImageApp` is a :class:`~tests.doit_runner.Workspace` (its own apps folder,
+An :class:`ImageApp` is a :class:`~testing.workspace.Workspace` (its own apps folder,
 HYSCALE_HOME and DOCKER_CONFIG) holding one app, with writers for the four kinds of image a
 service can have (generated Dockerfile, user Dockerfile, stack image as is, prebuilt image) and
 readers for what the stages wrote. It runs the real ``doit`` CLI, in a session of its own (so a
@@ -20,8 +20,8 @@ from typing import Any
 import yaml
 
 from hyscale_tasks.tasks.paths import ServicePaths, service_paths
-from tests.doit_runner import DoitResult, Workspace
-from tests.infra.registry import Registry, write_docker_config
+from testing.registry import Registry, write_docker_config
+from testing.workspace import DoitResult, Workspace
 
 
 @dataclass

@@ -1,8 +1,8 @@
 """pytest fixtures for the real cluster (import them from a conftest.py)::
 
-    from tests.kube.fixtures import cluster, kube_env  # noqa: F401
+    from testing.fixtures import cluster, kube_env  # noqa: F401
 
-``cluster`` is a :class:`~tests.kube.cluster.Cluster` for one test. Without the cluster's
+``cluster`` is a :class:`~testing.cluster.Cluster` for one test. Without the cluster's
 variables (tests run outside scripts/test) the test FAILS and says how to start one.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.kube.cluster import Cluster, ClusterMissingError, KubeEnv
+from testing.cluster import Cluster, ClusterMissingError, KubeEnv
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@
   test (so the audit log tells its requests from the tests');
 * ``HYSCALE_TEST_AUDIT_LOG``: the API server's audit log;
 * ``HYSCALE_TEST_NODE_IP``: the node's address (node ports answer there);
-* ``HYSCALE_TEST_APP_IMAGE``: the prebuilt test image in the test registry (tests/kube/testapp).
+* ``HYSCALE_TEST_APP_IMAGE``: the prebuilt test image in the test registry (testing/testapp).
 
 A developer who points ``HYSCALE_TEST_KUBECONFIG`` at a cluster of their own (kind, minikube) gets
 the same tests there; the tool then uses that kubeconfig too, and the tests that count requests
@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 from kubernetes import client, config
 from kubernetes.dynamic import DynamicClient
 
-from tests.kube.audit import MARK_LABEL, AuditLog
+from testing.audit import MARK_LABEL, AuditLog
 
 T = TypeVar("T")
 MISSING = (
@@ -142,7 +142,7 @@ class Cluster:
     # -- the audit log ---------------------------------------------------------------------------
     def audit(self) -> list[dict[str, Any]]:
         """The tool's requests about the tracked namespaces since the test started (see
-        tests/kube/audit.py); a test takes ``len(...)`` as a mark and slices after it."""
+        testing/audit.py); a test takes ``len(...)`` as a mark and slices after it."""
         if self._audit is None:
             raise AssertionError(NO_AUDIT)
         return self._audit.records(self._namespaces)
