@@ -1,6 +1,6 @@
 """Fixtures of the dev-loop tests: the loop run as a user runs it, a subprocess, on the real cluster.
 
-* ``new_app``, ``cluster`` (tests/deploy/conftest.py): an app of the test's own and the cluster.
+* ``new_app``, ``cluster`` (tests/cluster/conftest.py): an app of the test's own and the cluster.
 * ``dev``: ``dev(app, *args, doit=False)`` starts ``hyscale dev -f <the app's specs> -a <app>
   -n <app> ARGS`` (``doit=True``: ``doit apps=... app=<app> dev ARGS``) and returns a
   :class:`DevRun`, which reads its output as it comes and waits for lines; every loop a test
@@ -27,8 +27,8 @@ from testing.deploy_app import DeployApp
 from testing.fixtures import cluster as cluster
 from testing.fixtures import kube_env as kube_env
 from testing.workspace import REPO
-from tests.deploy.conftest import _remove_run_images as _remove_run_images
-from tests.deploy.conftest import new_app as new_app
+from tests.cluster.conftest import _remove_run_images as _remove_run_images
+from tests.cluster.conftest import new_app as new_app
 
 WAIT = 240.0  # seconds a turn may take on a loaded 2-core machine (a build, a push, a rollout)
 STAGE_LINE = re.compile(r"^\[INFO\]  ([a-z0-9-]+): (spec|dockerfile|build|push|manifests|deploy): (.*)$")

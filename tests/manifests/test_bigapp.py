@@ -1,4 +1,4 @@
-"""A 12-service HyScale-style app (tests/fixtures/bigapp) rendered through the real ``doit`` CLI.
+"""A 12-service HyScale-style app (tests/manifests/fixtures/bigapp) rendered through the real ``doit`` CLI.
 
 The app was written for these tests after HyScale's own examples (hrms, profile-hrms,
 autoscaling, agent-fluentd, agent-prom-exporter, k8sSnippets, quickstart): web frontends behind
@@ -34,7 +34,7 @@ from testing.manifests import validate_k8s
 from testing.workspace import DoitResult, Workspace
 
 REPO = Path(__file__).resolve().parents[2]
-FIXTURE = REPO / "tests" / "fixtures" / "bigapp"
+FIXTURE = REPO / "tests" / "manifests" / "fixtures" / "bigapp"
 APP = "bigapp"
 SERVICES = ("admin", "api", "cache", "db", "notifier", "orders", "portal", "queue", "reports",
             "search", "web", "worker")

@@ -8,7 +8,7 @@
 * ``shared_cluster``: a module-scoped view, for read-only tests of one deployed app.
 * ``fault_proxy``: a :class:`~testing.proxy.FaultProxy` in front of the API server.
 * ``stalled_deploy``: a deploy started in the background, when the first deploy test runs, against
-  an API that stops answering (see tests/deploy/test_timeouts.py, which sorts last, so the 30+ s
+  an API that stops answering (see tests/cluster/test_timeouts.py, which sorts last, so the 30+ s
   it takes overlap the other tests instead of adding to the run). Its requests reach the API
   server as the tests' own user, so the other tests' audit counts do not see them.
 """

@@ -1,5 +1,5 @@
 """Where a service behind an Ingress answers (issue #14 point 5), on the real cluster: the
-Ingress side of tests/deploy/test_address.py.
+Ingress side of tests/cluster/test_address.py.
 
 The test cluster has no ingress controller, like kind and minikube until one is installed: the
 Ingress never gets an address there. The deploy must not wait for one (HyScale waits
@@ -25,7 +25,7 @@ from kubernetes import client
 
 from testing.cluster import Cluster, http_get, wait_for
 from testing.deploy_app import DeployApp, status_rows
-from tests.deploy.conftest import NewApp
+from tests.cluster.conftest import NewApp
 
 ADDRESS_LINE = re.compile(r"^\[INFO\]  Service address : (\S+) \(ClusterIP (\S+)\)$", re.MULTILINE)
 

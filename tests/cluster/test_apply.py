@@ -23,7 +23,7 @@ from testing.cluster import Cluster
 from testing.deploy_app import DeployApp, actions, applies, is_dry_run, writes
 from testing.proxy import FaultProxy
 from testing.registry import Registry, write_docker_config
-from tests.deploy.conftest import NewApp
+from tests.cluster.conftest import NewApp
 
 APP_LABEL = "hyscale.io/app-name"
 OUR_ANNOTATIONS = {"hyscale.io/manifest-digest", "hyscale.io/service-manifests-digest",

@@ -15,7 +15,7 @@ from kubernetes import client
 
 from testing.cluster import Cluster
 from testing.deploy_app import DeployApp, current_pods, writes
-from tests.deploy.conftest import NewApp
+from tests.cluster.conftest import NewApp
 
 APP_LABEL = "hyscale.io/app-name"
 SERVICE_LABEL = "hyscale.io/service-name"

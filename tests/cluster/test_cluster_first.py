@@ -20,7 +20,7 @@ import yaml
 from testing.audit import TOOL_USER, record_of
 from testing.cluster import Cluster
 from testing.deploy_app import reads, writes
-from tests.deploy.conftest import NewApp
+from tests.cluster.conftest import NewApp
 
 pytestmark = pytest.mark.docker
 
@@ -72,7 +72,7 @@ def test_the_cluster_is_asked_before_the_build_and_a_noop_asks_nothing_more(
     assert noop.executed == [], noop.stdout
     seen = cluster.audit()[mark:]
     assert writes(seen) == []
-    # the in-sync check's reads (one listing per kind, tests/deploy/test_sync.py), and not one
+    # the in-sync check's reads (one listing per kind, tests/cluster/test_sync.py), and not one
     # request more, in the namespace or outside it: the check's read is the first of them
     assert _tool_requests(cluster, since) == sorted(reads(seen))
     assert len(set(reads(seen))) == len(reads(seen))

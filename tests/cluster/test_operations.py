@@ -26,7 +26,7 @@ from testing.deploy_app import (
     writes,
 )
 from testing.registry import Registry
-from tests.deploy.conftest import NewApp
+from tests.cluster.conftest import NewApp
 
 WEB_LOG = "".join(f"web line {n}\\n" for n in range(1, 21))  # printf %b makes the lines
 LISTENING = "testapp listening on 8080 and 6379"  # the test image's last line at start-up

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from hyscale_tasks.cluster.client import READ_RETRIES, REQUEST_TIMEOUT
 from testing.deploy_app import assert_converges, assert_failed_cleanly
-from tests.deploy.conftest import StalledDeploy
+from tests.cluster.conftest import StalledDeploy
 
 
 def test_an_api_that_stops_answering_fails_within_the_request_timeout(

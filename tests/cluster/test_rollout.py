@@ -40,7 +40,7 @@ from testing.deploy_app import (
 from testing.registry import Registry, write_docker_config
 from testing.testimage import UNHEALTHY, crash
 from testing.workspace import DoitResult
-from tests.deploy.conftest import NewApp
+from tests.cluster.conftest import NewApp
 
 FAILING_TIMEOUT = "300"  # seconds: far beyond how long any failure takes to show
 CRASH_LOG = [f"line {n} of the crashing container" for n in range(1, 31)]

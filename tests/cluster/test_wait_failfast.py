@@ -189,7 +189,7 @@ def test_a_secret_volume_whose_secret_does_not_exist(outcomes: dict[str, Outcome
                         "remove volume config (a k8s snippet of the service spec)"
     assert found.pod == pod
     # Not given up on before the kubelet had retried for a while: a Secret the node has not synced
-    # yet reads "not found" for a few seconds (tests/deploy/test_wait_retries.py).
+    # yet reads "not found" for a few seconds (tests/cluster/test_wait_retries.py).
     event = _warning(shared_cluster, outcome.namespace, "FailedMount")
     assert (event.last_timestamp - event.first_timestamp).total_seconds() >= SETUP_PERSISTS
 
@@ -261,7 +261,7 @@ def test_a_quota_that_admits_no_pod_fails_at_once(case: str, outcomes: dict[str,
 def test_a_wait_that_reaches_its_deadline_names_the_warnings_it_saw(
         cluster: Cluster, registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
     """A pull secret that does not exist may yet be made (the kubelet retries the pull, and the
-    wait with it: tests/deploy/test_wait_retries.py), so this runs to the deadline; what the
+    wait with it: tests/cluster/test_wait_retries.py), so this runs to the deadline; what the
     kubelet warned about is in the message, and the diagnosis says the login was never tried."""
     namespace = cluster.namespace("ff")
     image = f"{registry.host}/hyscale-tests/testapp:1.0"

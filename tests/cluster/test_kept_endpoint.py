@@ -14,7 +14,7 @@ from kubernetes import client, config
 
 from testing.cluster import Cluster
 from testing.deploy_app import DeployApp, writes
-from tests.deploy.conftest import NewApp
+from tests.cluster.conftest import NewApp
 
 
 def _kept_entry(app: DeployApp) -> Path:

@@ -14,7 +14,7 @@ from testing.cluster import Cluster
 from testing.deploy_app import TEST_IMAGE, DeployApp, files_under
 from testing.registry import Registry
 from testing.testimage import crash
-from tests.deploy.conftest import NewApp
+from tests.cluster.conftest import NewApp
 
 SERVICE_SECRET = "svc-secret-Q7x9-" + "a" * 4
 NEW_SERVICE_SECRET = "svc-secret-R8y0-" + "b" * 4

@@ -13,7 +13,7 @@ from kubernetes import client
 
 from testing.cluster import Cluster
 from testing.deploy_app import DeployApp, actions, applies, reads, sync_listings, writes
-from tests.deploy.conftest import NewApp
+from tests.cluster.conftest import NewApp
 
 
 def _apps(cluster: Cluster) -> client.AppsV1Api:

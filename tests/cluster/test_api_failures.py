@@ -18,7 +18,7 @@ from kubernetes import client
 from testing.cluster import Cluster
 from testing.deploy_app import DeployApp, applies, assert_converges, assert_failed_cleanly
 from testing.proxy import FaultProxy
-from tests.deploy.conftest import NewApp
+from tests.cluster.conftest import NewApp
 
 CONFLICT = ('Operation cannot be fulfilled on deployments.apps "web": the object has been modified; '
             "please apply your changes to the latest version and try again")

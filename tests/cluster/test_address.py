@@ -21,7 +21,7 @@ from kubernetes import client
 
 from testing.cluster import Cluster, http_get
 from testing.deploy_app import DeployApp, status_rows
-from tests.deploy.conftest import NewApp
+from tests.cluster.conftest import NewApp
 
 NODE_PORT_LINE = re.compile(
     r"\[INFO\]  Service address : (\S+:\d+) \(node port; no load balancer assigned an external IP\)")

@@ -17,7 +17,7 @@ from kubernetes import client
 from hyscale_tasks.cluster.storage import problem
 from testing.cluster import Cluster
 from testing.deploy_app import assert_failed_cleanly, writes
-from tests.deploy.conftest import NewApp
+from tests.cluster.conftest import NewApp
 
 
 def _classes(cluster: Cluster) -> list[str]:

@@ -25,7 +25,7 @@ from testing.deploy_app import (
     sync_listings,
     writes,
 )
-from tests.deploy.conftest import NewApp
+from tests.cluster.conftest import NewApp
 
 pytestmark = pytest.mark.docker
 TOKEN = "built-app-token-Z3"
