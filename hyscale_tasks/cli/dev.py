@@ -21,6 +21,7 @@ from hyscale_tasks.dev.inputs import STAGES, Graph
 from hyscale_tasks.dev.loop import DevLoop, Setup
 from hyscale_tasks.dev.turns import Turn, TurnCommand
 from hyscale_tasks.home import hyscale_home
+from hyscale_tasks.tasks import graph
 
 
 def dev(args: argparse.Namespace) -> int:
@@ -61,7 +62,7 @@ def dev(args: argparse.Namespace) -> int:
 def task_graph() -> list[tuple[str, list[str]]]:
     """Each stage task's name and file_deps, from the task creators (within ``context_of``)."""
     found = []
-    for name, creator in engine.task_creators().items():
+    for name, creator in graph.namespace().items():
         stage = name.removeprefix("task_")
         if stage not in STAGES:
             continue

@@ -1,7 +1,7 @@
 """Running the product's doit tasks in this process, on the same state as ``doit`` would.
 
-The tasks are dodo.py's (every ``task_*`` creator of tasks/creators.py and tasks/operations.py)
-and DOIT_CONFIG is the dodo's ``doit_config()``: same task names, same locked sqlite database
+The tasks are dodo.py's (the task creators of tasks/graph.py) and DOIT_CONFIG is the dodo's
+``doit_config()``: same task names, same locked sqlite database
 under ``$HYSCALE_HOME/apps/<app>/``, so a deploy made with ``hyscale`` is up to date for
 ``doit deploy:<svc>`` and the other way round. The context travels the way it does for doit
 users: as ``HYSCALE_*`` environment variables (tasks/context.py), set only while doit runs.
@@ -22,7 +22,7 @@ from doit.exceptions import InvalidCommand
 
 from hyscale_tasks.cli.exits import InvalidInputError
 from hyscale_tasks.errors import HyscaleError
-from hyscale_tasks.tasks import creators, operations
+from hyscale_tasks.tasks import creators, graph
 from hyscale_tasks.tasks.context import Context, forget_resolved, resolve
 from hyscale_tasks.tasks.discovery import ServiceEntry, discover
 from hyscale_tasks.tasks.reporter import LoggingReporter
@@ -79,12 +79,6 @@ def load(target: Target) -> tuple[Context, list[ServiceEntry]]:
             raise InvalidInputError(str(exc)) from None
 
 
-def task_creators() -> dict[str, Any]:
-    """The task creators dodo.py imports: the same graph for ``hyscale`` and ``doit``."""
-    return {name: value for module in (creators, operations)
-            for name, value in vars(module).items() if name.startswith("task_")}
-
-
 class _Loader(NamespaceTaskLoader):  # type: ignore[misc]  # doit ships no type hints
     def __init__(self, namespace: dict[str, Any], config: dict[str, Any]) -> None:
         super().__init__()
@@ -102,6 +96,6 @@ def run(target: Target, tasks: list[str], reporter: Any,
     1 a task failed, 2 a task errored or was not run, 3 doit could not start). The stage
     events also go to the tool log (tasks/reporter.py)."""
     with context_of(target):
-        loader = _Loader(namespace or task_creators(), {"reporter": LoggingReporter(reporter)})
+        loader = _Loader(namespace or graph.namespace(), {"reporter": LoggingReporter(reporter)})
         # --continue: like HyScale, one failing service does not stop the others.
         return int(DoitMain(loader, config_filenames=()).run(["run", "--continue", *tasks]))

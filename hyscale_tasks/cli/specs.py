@@ -16,6 +16,7 @@ from hyscale_tasks.cli import engine, inputs, profiles
 from hyscale_tasks.cli.console import Console
 from hyscale_tasks.cli.exits import FAILED, INVALID_INPUT, OK, UNEXPECTED
 from hyscale_tasks.cli.progress import Progress
+from hyscale_tasks.tasks import graph
 from hyscale_tasks.tasks.context import Context
 from hyscale_tasks.tasks.discovery import ServiceEntry
 
@@ -60,7 +61,7 @@ def prepare(args: argparse.Namespace, namespace: str, console: Console) -> Servi
     for service, profile in chosen.items():
         console.activity(f'Applying profile "{profile.environment}" for service "{service}"',
                          "DONE")
-    tasks = engine.task_creators()
+    tasks = graph.namespace()
     if target.profile_files:
         tasks["task_spec"] = profiles.with_profile_files(
             tasks["task_spec"], dict(target.profile_files), entries, args.app, context.app_home)

@@ -15,15 +15,14 @@ from typing import Any
 from doit.cmd_base import NamespaceTaskLoader
 from doit.doit_cmd import DoitMain
 
-from hyscale_tasks.cli.engine import task_creators
-from hyscale_tasks.tasks import creators
+from hyscale_tasks.tasks import creators, graph
 from hyscale_tasks.tasks.reporter import JsonLinesReporter
 
 
 class _Loader(NamespaceTaskLoader):  # type: ignore[misc]  # doit ships no type hints
     def __init__(self) -> None:
         super().__init__()
-        self.namespace = task_creators()
+        self.namespace = graph.namespace()
 
     def load_doit_config(self) -> dict[str, Any]:
         return {**creators.doit_config(), "reporter": JsonLinesReporter}

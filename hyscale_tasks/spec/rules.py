@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hyscale_tasks.errors import SpecError
-from hyscale_tasks.manifests import quantity  # a leaf module: parsing only, no manifest code
+from hyscale_tasks.spec import quantity
 from hyscale_tasks.spec.effective import EffectiveSpec
 from hyscale_tasks.spec.model import Port, parse_port
 from hyscale_tasks.spec.yamlfile import JsonPath, YamlDocument

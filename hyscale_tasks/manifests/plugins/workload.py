@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from hyscale_tasks.manifests import quantity
 from hyscale_tasks.manifests.base import (
     CONTAINER,
     POD_SPEC,
@@ -21,6 +20,7 @@ from hyscale_tasks.manifests.base import (
     Snippet,
 )
 from hyscale_tasks.manifests.containers import container_port, probe, service_port, unique_ports
+from hyscale_tasks.spec import quantity
 
 MIN_MEMORY = "4Mi"
 MIN_CPU = "1m"
