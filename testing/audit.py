@@ -14,6 +14,10 @@ plain records:
 An audit line is written when the response is complete, which can be a moment after the client
 has it: :meth:`AuditLog.records` first sends a marked request of its own and waits for its line,
 so every request made before the call is in the file.
+
+:func:`writes`, :func:`reads`, :func:`applies` and :func:`actions` count those records, which is
+how the tests pin "a no-op deploy writes nothing and lists each kind of the app's objects once" on
+the wire (:func:`sync_listings`).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import json
 import secrets
 import time
 import urllib.parse
+from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -30,6 +35,7 @@ TOOL_USER = "hyscale-tool"
 HTTP_METHOD = {"create": "POST", "update": "PUT", "patch": "PATCH", "delete": "DELETE",
                "deletecollection": "DELETE", "get": "GET", "list": "GET", "watch": "GET"}
 MARK_LABEL = "hyscale-tests-audit-mark"
+WRITE_VERBS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def record_of(event: dict[str, Any]) -> dict[str, Any]:
@@ -95,3 +101,47 @@ class AuditLog:
                     (record["resource"] == "namespaces" and record["name"] in wanted):
                 found.append(record)
         return found
+
+
+# -- the records, counted -----------------------------------------------------------------------
+def writes(records: Iterable[dict[str, Any]]) -> list[str]:
+    """``VERB path`` of every request that could change the cluster (a dry run cannot)."""
+    return [f"{r['verb']} {r['path']}" for r in records
+            if r["verb"] in WRITE_VERBS and not is_dry_run(r)]
+
+
+def is_dry_run(record: dict[str, Any]) -> bool:
+    return "dryRun=All" in str(record.get("query") or "")
+
+
+def applies(records: Iterable[dict[str, Any]]) -> list[tuple[str, int]]:
+    """(resource, HTTP code) of each server-side apply that could write, in order: 201 created
+    it, 200 merged it (or found nothing to change)."""
+    return [(str(r["resource"]), int(r["code"])) for r in records
+            if r["verb"] == "PATCH" and not r.get("subresource") and not is_dry_run(r)]
+
+
+def reads(records: Iterable[dict[str, Any]]) -> list[str]:
+    return [f"{r['verb']} {r['path']}" for r in records if r["verb"] not in WRITE_VERBS]
+
+
+def sync_listings(namespace: str, *collections: str, pull_secret: str = "") -> list[str]:
+    """The reads an in-sync check makes: one listing per collection (``configmaps``,
+    ``apps/v1/deployments``...) of the objects the app applied, and one read of the image pull
+    secret by name (it carries no app label: apps share it)."""
+    return sorted([f"GET /api/v1/namespaces/{namespace}/{c}" if "/" not in c else
+                   f"GET /apis/{c.rsplit('/', 1)[0]}/namespaces/{namespace}/{c.rsplit('/', 1)[1]}"
+                   for c in collections] +
+                  ([f"GET /api/v1/namespaces/{namespace}/secrets/{pull_secret}"] if pull_secret else []))
+
+
+def actions(records: Iterable[dict[str, Any]], resource: str, name: str | None = None) -> list[str]:
+    """The actions (create, patch, delete, get ...) on ``resource`` (plural), in order; with
+    ``name``, those on that object (a create, sent to the collection, counts whatever it names)."""
+    return [str(r.get("action")) for r in records
+            if r.get("resource") == resource and not r.get("subresource")
+            and (name is None or r.get("name") == name or r.get("action") == "create")]
+
+
+def summary(records: Iterable[dict[str, Any]]) -> Counter[str]:
+    return Counter(f"{r['verb']} {r.get('resource') or r['path']}" for r in records)

@@ -41,8 +41,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from testing.audit import reads, writes
 from testing.cluster import Cluster, ClusterMissingError, KubeEnv
-from testing.deploy_app import DeployApp, make_app, reads, writes
+from testing.deploy_app import DeployApp, make_app
 from testing.images import remove_images_named
 from testing.registry import Registry, ServicesMissingError
 

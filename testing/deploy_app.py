@@ -1,7 +1,7 @@
-"""Apps for the deploy tests: specs, a doit workspace pointed at a cluster, and audit arithmetic.
+"""Apps for the deploy tests: a workspace pointed at a cluster, and the services they deploy.
 
 A :class:`DeployApp` is a :class:`~testing.workspace.Workspace` (its own apps folder, HYSCALE_HOME
-and DOCKER_CONFIG) holding one app, whose ``doit`` runs get ``KUBECONFIG`` (the stand-in's, or a
+and DOCKER_CONFIG) holding one app, whose ``doit`` runs get ``KUBECONFIG`` (the test cluster's, or a
 fault proxy's in front of it) and a short ``HYS_ROLLOUT_TIMEOUT``. It writes the two kinds of
 service the deploy tests need:
 
@@ -22,32 +22,27 @@ authenticated registry with the app's image-pull Secret, which the tool makes fr
 login that :func:`make_app` writes. The test image's ``TESTAPP_*`` props make a service fail for
 real: :func:`~testing.testimage.crash`, :data:`~testing.testimage.UNHEALTHY`,
 :func:`out_of_memory`.
-
-:func:`writes` / :func:`reads` list the API server's audit records of the tool's requests (one per
-request, testing/audit.py) between two marks, which is how the tests pin "a no-op deploy writes
-nothing and lists each kind of the app's objects once" on the wire (:func:`sync_listings`).
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import secrets
-from collections import Counter
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from hyscale_tasks.cluster.client import READ_RETRIES, REQUEST_TIMEOUT
 from hyscale_tasks.spec.names import normalize
-from hyscale_tasks.tasks.paths import ServicePaths, service_paths
+from testing.cluster import Cluster
+from testing.proxy import FaultProxy
+from testing.registry import Registry
 from testing.workspace import DoitResult, Workspace
 
 RUN_ID = "d" + secrets.token_hex(3)
 _numbers = itertools.count(1)
-WRITE_VERBS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 TEST_IMAGE = "hyscale-tests/testapp"  # in the test registry, tag 1.0 (scripts/test-services)
 
 
@@ -72,37 +67,13 @@ def app_name(word: str) -> str:
 
 @dataclass
 class DeployApp(Workspace):
-    name: str = ""
     registry_host: str = ""
     stack_image: str = ""
     timeout: float = field(default=150.0, kw_only=True)
 
-    # -- running doit --------------------------------------------------------------------------
-    def run(self, *args: str, check: bool = True) -> DoitResult:
-        """``doit app=<this app> ARGS``."""
-        return self.doit(f"app={self.name}", *args, check=check)
-
     def deploy(self, *services: str, check: bool = True, extra: Iterable[str] = ()) -> DoitResult:
         tasks = [f"deploy:{s}" for s in services] or ["deploy"]
         return self.run(*extra, *tasks, check=check)
-
-    # -- where things are ----------------------------------------------------------------------
-    @property
-    def folder(self) -> Path:
-        return self.apps / self.name
-
-    @property
-    def namespace(self) -> str:
-        return self.name
-
-    def paths(self, service: str) -> ServicePaths:
-        return service_paths(self.home / "apps" / self.name, service)
-
-    def deploy_record(self, service: str) -> dict[str, Any]:
-        return dict(json.loads(self.paths(service).deploy_record.read_text()))
-
-    def manifest_of(self, service: str, file_name: str) -> dict[str, Any]:
-        return dict(yaml.safe_load((self.paths(service).manifests / file_name).read_text()))
 
     # -- writing services ----------------------------------------------------------------------
     @property
@@ -123,25 +94,6 @@ class DeployApp(Workspace):
                               "artifacts": [{"name": "site", "source": f"{service}-site/index.html",
                                              "destination": "/www/"}],
                               "runCommands": run}}
-
-    def write_spec(self, spec: dict[str, Any]) -> Path:
-        path = self.folder / f"{spec['name']}.hspec"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(yaml.safe_dump(spec, sort_keys=False))
-        return path
-
-    def spec(self, service: str) -> dict[str, Any]:
-        return dict(yaml.safe_load((self.folder / f"{service}.hspec").read_text()))
-
-    def edit_spec(self, service: str, **changes: Any) -> None:
-        """Set top-level fields of a spec (``None`` removes the field)."""
-        spec = self.spec(service)
-        for key, value in changes.items():
-            if value is None:
-                spec.pop(key, None)
-            else:
-                spec[key] = value
-        self.write_spec(spec)
 
     def web(self, service: str = "web", *, built: bool = False, props: dict[str, str] | None = None,
             secrets: dict[str, str] | None = None, replicas: int | None = None,
@@ -185,90 +137,43 @@ class DeployApp(Workspace):
         return self.write_spec(spec)
 
 
-def make_app(root: Path, word: str, kubeconfig: Path | None, *, registry: Any) -> DeployApp:
-    """An empty app under ``root`` whose DOCKER_CONFIG holds the login of ``registry`` (a
-    :class:`testing.registry.Registry`), the prebuilt test image's and built services' home."""
-    from testing.registry import write_docker_config
-
-    apps = root / "apps"
-    apps.mkdir(parents=True, exist_ok=True)
-    docker_config = root / "docker-config"
-    docker_config.mkdir(parents=True, exist_ok=True)
-    app = DeployApp(apps, root / "hyscale-home", docker_config, name=app_name(word),
-                    kubeconfig=kubeconfig)
-    write_docker_config(docker_config, {registry.host: (registry.user, registry.password)})
-    app.registry_host = registry.host
-    app.stack_image = registry.stack_image
-    (apps / app.name).mkdir()
-    return app
+def make_app(root: Path, word: str, kubeconfig: Path | None, *, registry: Registry) -> DeployApp:
+    """An empty app under ``root`` whose DOCKER_CONFIG holds the login of ``registry``, the
+    prebuilt test image's and built services' home."""
+    return DeployApp.create(root, app_name(word), kubeconfig=kubeconfig,
+                            logins={registry.host: (registry.user, registry.password)},
+                            registry_host=registry.host, stack_image=registry.stack_image)
 
 
-# -- audit arithmetic ----------------------------------------------------------------------------
-def writes(records: Iterable[dict[str, Any]]) -> list[str]:
-    """``VERB path`` of every request that could change the cluster (a dry run cannot)."""
-    return [f"{r['verb']} {r['path']}" for r in records
-            if r["verb"] in WRITE_VERBS and not is_dry_run(r)]
+NewApp = Callable[..., DeployApp]  # the new_app fixture: new_app(word, built=False, kubeconfig=None)
 
 
-def is_dry_run(record: dict[str, Any]) -> bool:
-    return "dryRun=All" in str(record.get("query") or "")
+# -- a deploy against an API that stops answering, run in the background -------------------------
+STALL_TEST = "test_an_api_that_stops_answering_fails_within_the_request_timeout"
+STALL_HOLD = REQUEST_TIMEOUT + 4  # the proxy holds each try this long, then hangs up
 
 
-def applies(records: Iterable[dict[str, Any]]) -> list[tuple[str, int]]:
-    """(resource, HTTP code) of each server-side apply that could write, in order: 201 created
-    it, 200 merged it (or found nothing to change)."""
-    return [(str(r["resource"]), int(r["code"])) for r in records
-            if r["verb"] == "PATCH" and not r.get("subresource") and not is_dry_run(r)]
+@dataclass
+class StalledDeploy:
+    """``doit deploy:web`` whose Deployment apply the proxy holds unanswered for
+    :data:`STALL_HOLD` seconds, each try; :meth:`result` waits for it and says how long it ran after the
+    proxy got that request (not from its start: how long doit takes to load and get there
+    depends on the machine's load, the request timeout does not)."""
 
+    app: DeployApp
+    cluster: Cluster
+    proxy: FaultProxy
+    started: float
+    done: threading.Event = field(default_factory=threading.Event)
+    outcome: list[Any] = field(default_factory=list)  # [DoitResult, time.monotonic() at its end]
 
-def reads(records: Iterable[dict[str, Any]]) -> list[str]:
-    return [f"{r['verb']} {r['path']}" for r in records if r["verb"] not in WRITE_VERBS]
-
-
-def sync_listings(namespace: str, *collections: str, pull_secret: str = "") -> list[str]:
-    """The reads an in-sync check makes: one listing per collection (``configmaps``,
-    ``apps/v1/deployments``...) of the objects the app applied, and one read of the image pull
-    secret by name (it carries no app label: apps share it)."""
-    return sorted([f"GET /api/v1/namespaces/{namespace}/{c}" if "/" not in c else
-                   f"GET /apis/{c.rsplit('/', 1)[0]}/namespaces/{namespace}/{c.rsplit('/', 1)[1]}"
-                   for c in collections] +
-                  ([f"GET /api/v1/namespaces/{namespace}/secrets/{pull_secret}"] if pull_secret else []))
-
-
-def actions(records: Iterable[dict[str, Any]], resource: str, name: str | None = None) -> list[str]:
-    """The actions (create, patch, delete, get ...) on ``resource`` (plural), in order; with
-    ``name``, those on that object (a create, sent to the collection, counts whatever it names)."""
-    return [str(r.get("action")) for r in records
-            if r.get("resource") == resource and not r.get("subresource")
-            and (name is None or r.get("name") == name or r.get("action") == "create")]
-
-
-def summary(records: Iterable[dict[str, Any]]) -> Counter[str]:
-    return Counter(f"{r['verb']} {r.get('resource') or r['path']}" for r in records)
-
-
-def status_rows(result: DoitResult) -> dict[str, dict[str, str]]:
-    """The rows of a ``status``/``app-status`` table, by service name."""
-    lines = [line for line in result.stdout.splitlines() if "\t" in line]
-    header = [cell.strip() for cell in lines[0].split("\t")]
-    rows = {}
-    for line in lines[2:]:
-        cells = [cell.strip() for cell in line.split("\t")]
-        rows[cells[0]] = dict(zip(header, cells, strict=False))
-    return rows
-
-
-def assert_no_traceback(result: DoitResult) -> None:
-    text = result.stdout + result.stderr
-    assert "Traceback" not in text, f"a traceback:\n{text}"
-
-
-def assert_failed_cleanly(result: DoitResult, *fragments: str) -> None:
-    """A non-zero exit, no traceback, and each fragment in the error output."""
-    assert result.returncode != 0, result.stdout + result.stderr
-    assert_no_traceback(result)
-    for fragment in fragments:
-        assert fragment in result.stderr, f"{fragment!r} not in:\n{result.stderr}"
+    def result(self) -> tuple[DoitResult, float]:
+        assert self.done.wait((READ_RETRIES + 1) * STALL_HOLD + 60), "the stalled deploy never ended"
+        result, ended = self.outcome
+        assert isinstance(result, DoitResult), result
+        stalled = [f.at for f in self.proxy.fired if f.kind == "drop"]
+        assert stalled, f"the proxy never got the request to hold:\n{result.stdout}\n{result.stderr}"
+        return result, ended - stalled[0]
 
 
 def assert_converges(app: DeployApp, api: Any, service: str = "web", rerun: bool = True) -> None:
@@ -283,10 +188,6 @@ def assert_converges(app: DeployApp, api: Any, service: str = "web", rerun: bool
     assert live.status.ready_replicas == 1
     assert live.metadata.annotations["hyscale.io/service-manifests-digest"] == \
         app.deploy_record(service)["serviceDigest"]
-
-
-def files_under(root: Path) -> list[Path]:
-    return [p for p in root.rglob("*") if p.is_file()]
 
 
 def current_pods(api: Any, namespace: str, service: str) -> list[str]:

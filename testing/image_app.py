@@ -5,55 +5,58 @@ HYSCALE_HOME and DOCKER_CONFIG) holding one app, with writers for the four kinds
 service can have (generated Dockerfile, user Dockerfile, stack image as is, prebuilt image) and
 readers for what the stages wrote. It runs the real ``doit`` CLI, in a session of its own (so a
 test can SIGINT the whole doit process group), with extra environment such as ``DOCKER_HOST``.
+
+Every app of a test session is named ``<word>-<run id>-<n>`` (:func:`app_name`), so its
+repositories in the shared registry and its images on the shared engine are its own.
 """
 
 from __future__ import annotations
 
 import http.client
-import subprocess
+import itertools
+import secrets
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from hyscale_tasks.tasks.paths import ServicePaths, service_paths
-from testing.registry import Registry, write_docker_config
-from testing.workspace import DoitResult, Workspace
+from testing.registry import Registry
+from testing.workspace import Workspace
+
+RUN_ID = "h" + secrets.token_hex(3)
+_numbers = itertools.count(1)
+
+# A user Dockerfile with build args and three stages (the tests pick one with ``target``).
+DOCKERFILE = """\
+ARG BASE
+FROM ${BASE} AS base
+ARG GREETING=unset
+RUN echo "$GREETING" > /greeting.txt
+FROM base AS release
+COPY . /ctx/
+FROM release AS debug
+RUN echo debug > /debug.txt
+"""
+
+
+def app_name(word: str) -> str:
+    """A unique app name (HyScale: [a-z0-9-]{2,30}); ``word`` at most 18 characters."""
+    assert len(word) <= 18, word
+    return f"{word}-{RUN_ID}-{next(_numbers)}"
 
 
 @dataclass
 class ImageApp(Workspace):
-    name: str = ""
     registry: Registry | None = None
     registry_host: str = ""  # where the specs push: the registry, or a relay in front of it
 
-    # -- running doit ----------------------------------------------------------------------
-    def run(self, *args: str, check: bool = True) -> DoitResult:
-        """``doit app=<this app> ARGS``."""
-        return self.doit(f"app={self.name}", *args, check=check)
-
-    def run_start(self, *args: str) -> subprocess.Popen[str]:
-        return self.start(f"app={self.name}", *args)
-
     # -- where things are ------------------------------------------------------------------
-    @property
-    def folder(self) -> Path:
-        return self.apps / self.name
-
-    def paths(self, service: str) -> ServicePaths:
-        return service_paths(self.home / "apps" / self.name, service)
-
     def repository(self, service: str) -> str:
         return f"{self.name}/{service}"
-
-    def push_record(self, service: str) -> dict[str, Any]:
-        return dict(yaml.safe_load(self.paths(service).push_record.read_text()))
-
-    def build_record(self, service: str) -> dict[str, Any]:
-        return dict(yaml.safe_load(self.paths(service).build_record.read_text()))
 
     def deployed_image(self, service: str) -> str:
         """The container image the rendered Deployment names."""
@@ -68,11 +71,7 @@ class ImageApp(Workspace):
         return {"registry": self.registry_host, "name": self.repository(service), "tag": tag}
 
     def _write(self, service: str, image: dict[str, Any]) -> Path:
-        spec = {"name": service, "image": image, "ports": [{"port": "8080/http"}]}
-        path = self.folder / f"{service}.hspec"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(yaml.safe_dump(spec, sort_keys=False))
-        return path
+        return self.write_spec({"name": service, "image": image, "ports": [{"port": "8080/http"}]})
 
     def generated(self, service: str, content: str, *, tag: str = "1.0",
                   config_commands: str = "echo configured-by-hyscale > /www/configured.txt",
@@ -99,7 +98,7 @@ class ImageApp(Workspace):
         path = self.folder / f"{service}.hspec"
         spec = yaml.safe_load(path.read_text())
         spec["image"]["tag"] = tag
-        path.write_text(yaml.safe_dump(spec, sort_keys=False))
+        self.write(path, spec)
 
     def user_dockerfile(self, service: str, dockerfile: str, files: dict[str, str], *,
                         args: dict[str, str] | None = None, target: str | None = None,
@@ -129,34 +128,20 @@ class ImageApp(Workspace):
         return self._write(service, {"registry": registry, "name": name, "tag": tag})
 
 
+NewApp = Callable[..., ImageApp]  # the new_app fixture: new_app(word, registry_host=None, login=...)
+
+
 def make_app(root: Path, name: str, registry: Registry, *, registry_host: str | None = None,
              login: str | None = "good", extra_logins: tuple[str, ...] = ()) -> ImageApp:
     """An empty app ``name`` under ``root``. ``login``: "good" (the registry's user and
     password), "wrong" (a wrong password) or None (no docker config at all), written for the
     registry, for ``registry_host`` and for every host in ``extra_logins``."""
-    apps = root / "apps"
-    (apps / name).mkdir(parents=True)
-    docker_config = root / "docker-config"
-    docker_config.mkdir()
     host = registry_host or registry.host
+    logins = None
     if login is not None:
         password = registry.password if login == "good" else f"wrong-{registry.password[::-1]}"
-        hosts = dict.fromkeys((registry.host, host, *extra_logins), (registry.user, password))
-        write_docker_config(docker_config, hosts)
-    return ImageApp(apps, root / "hyscale-home", docker_config, name=name, registry=registry,
-                    registry_host=host)
-
-
-def assert_no_secret(app: Workspace, *secrets: str) -> None:
-    """No secret (a password, a base64 login) in any file under HYSCALE_HOME, including the doit
-    database, nor in any doit output of this app. The image-pull Secret manifest is the one
-    place a login must be (base64 inside a dockerconfigjson), so it carries no plain secret."""
-    for secret in secrets:
-        for result in app.results:
-            assert secret not in result.stdout + result.stderr, f"secret in doit output:\n{result}"
-        for path in app.home.rglob("*"):
-            if path.is_file():
-                assert secret.encode() not in path.read_bytes(), f"secret in {path}"
+        logins = dict.fromkeys((registry.host, host, *extra_logins), (registry.user, password))
+    return ImageApp.create(root, name, logins=logins, registry=registry, registry_host=host)
 
 
 def run_in_image(docker_client: Any, image: str, script: str) -> str:

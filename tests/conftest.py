@@ -21,11 +21,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Workspace:
-    apps = tmp_path / "apps"
-    apps.mkdir()
-    docker_config = tmp_path / "docker-config"
-    docker_config.mkdir()
-    return Workspace(apps, tmp_path / "hyscale-home", docker_config)
+    """An apps folder and a HYSCALE_HOME in tmp, with no docker login and no cluster."""
+    return Workspace.create(tmp_path)
 
 
 # -- Docker engine and registry (started by scripts/test; see testing/registry.py) ---------

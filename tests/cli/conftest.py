@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from testing.cli import CliWorkspace, cluster_workspace, make_workspace
+from testing.cli import CliWorkspace, cluster_workspace
 from testing.cluster import Cluster
 from testing.fixtures import cluster as cluster
 from testing.fixtures import kube_env as kube_env
@@ -29,9 +29,7 @@ def cli(tmp_path: Path, cluster: Cluster, registry: Registry) -> CliWorkspace:
 
 @pytest.fixture
 def offline(tmp_path: Path) -> CliWorkspace:
-    workspace = make_workspace(tmp_path)
-    workspace.kubeconfig = tmp_path / "no-such-kubeconfig"
-    return workspace
+    return CliWorkspace.create(tmp_path, kubeconfig=tmp_path / "no-such-kubeconfig")
 
 
 @pytest.fixture

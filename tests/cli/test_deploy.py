@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from testing.cli import CliWorkspace, ran
+from testing.cli import CliWorkspace
 from testing.cluster import Cluster, http_get
 from testing.testimage import crash
+from testing.workspace import ran
 
 STAGES = ["spec", "dockerfile", "build", "push", "manifests", "deploy"]
 

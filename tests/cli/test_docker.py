@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 from kubernetes.stream import stream
 
-from testing.cli import CliWorkspace, ran
+from testing.cli import CliWorkspace
 from testing.cluster import Cluster
 from testing.deploy_app import SERVE_HTTP
 from testing.images import remove_images_named
 from testing.registry import Registry, write_docker_config
+from testing.workspace import ran
 
 pytestmark = pytest.mark.docker
 

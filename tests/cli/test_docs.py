@@ -12,7 +12,8 @@ from pathlib import Path
 import yaml
 
 from hyscale_tasks.cli import COMMANDS, exits, parser
-from testing.cli import REPO, CliWorkspace
+from testing.cli import CliWorkspace
+from testing.workspace import REPO
 
 DOCS = REPO / "docs"
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from testing.cli import CliResult, CliWorkspace
+from testing.cli import CliWorkspace
+from testing.workspace import CliResult
 
 CORPUS = Path("/work/shared/corpus")
 GENERATOR = CORPUS / "hyscale-fixtures/manifest-generator/generator-services/src/test/resources"

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from testing.cli import CliResult, CliWorkspace, cluster_workspace, ran
+from testing.cli import CliWorkspace, cluster_workspace
 from testing.cluster import Cluster, KubeEnv
 from testing.registry import Registry
 from testing.testimage import log_lines
+from testing.workspace import CliResult, ran
 
 LOG = [f"line {i}" for i in range(1, 8)]  # what the deployed service prints first
 

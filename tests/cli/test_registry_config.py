@@ -9,9 +9,9 @@ import json
 import subprocess
 import sys
 
-from testing.cli import TIMEOUT, CliWorkspace
-from testing.image_app import assert_no_secret
+from testing.cli import CliWorkspace
 from testing.registry import Registry
+from testing.workspace import HYSCALE_TIMEOUT, assert_no_secret
 
 
 def test_a_deploy_pulls_with_the_login_piped_in(cli: CliWorkspace, registry: Registry,
@@ -24,7 +24,7 @@ def test_a_deploy_pulls_with_the_login_piped_in(cli: CliWorkspace, registry: Reg
     done = subprocess.run([sys.executable, "-m", "hyscale_tasks.cli", "deploy", "service", "-f",
                            str(spec), "-a", app_ns, "-n", app_ns], input=document + "\n",
                           cwd=cli.apps.parent, env={**cli.env(), "HYS_REGISTRY_CONFIG": "true"},
-                          capture_output=True, text=True, timeout=TIMEOUT, check=False)
+                          capture_output=True, text=True, timeout=HYSCALE_TIMEOUT, check=False)
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Missing credentials" not in done.stdout + done.stderr

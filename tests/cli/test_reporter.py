@@ -14,7 +14,8 @@ import pytest
 
 from hyscale_tasks.tasks.reasons import changed_fields, describe
 from hyscale_tasks.tasks.uptodate import OutputsIntact
-from testing.cli import REPO, CliWorkspace
+from testing.cli import CliWorkspace
+from testing.workspace import REPO
 
 DOIT_CFG = "[REPORTER]\njsonl = hyscale_tasks.tasks.reporter:JsonLinesReporter\n"
 

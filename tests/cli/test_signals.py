@@ -11,9 +11,10 @@ from typing import IO
 import pytest
 from kubernetes.stream import stream
 
-from testing.cli import CliResult, CliWorkspace
+from testing.cli import CliWorkspace
 from testing.cluster import Cluster
 from testing.testimage import UNHEALTHY, log_lines
+from testing.workspace import CliResult
 
 
 class _Lines:

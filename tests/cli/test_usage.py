@@ -9,7 +9,8 @@ import sys
 import pytest
 
 from hyscale_tasks.cli import parser
-from testing.cli import REPO, CliWorkspace
+from testing.cli import CliWorkspace
+from testing.workspace import REPO
 
 COMMANDS = [
     "deploy service", "deploy services", "generate service manifests", "generate services manifest",

@@ -20,8 +20,8 @@ import pytest
 from kubernetes import client
 
 from testing.cluster import Cluster, http_get
-from testing.deploy_app import DeployApp, status_rows
-from tests.cluster.conftest import NewApp
+from testing.deploy_app import DeployApp, NewApp
+from testing.workspace import status_rows
 
 NODE_PORT_LINE = re.compile(
     r"\[INFO\]  Service address : (\S+:\d+) \(node port; no load balancer assigned an external IP\)")

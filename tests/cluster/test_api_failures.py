@@ -15,10 +15,11 @@ import pytest
 import yaml
 from kubernetes import client
 
+from testing.audit import applies
 from testing.cluster import Cluster
-from testing.deploy_app import DeployApp, applies, assert_converges, assert_failed_cleanly
+from testing.deploy_app import DeployApp, NewApp, assert_converges
 from testing.proxy import FaultProxy
-from tests.cluster.conftest import NewApp
+from testing.workspace import assert_failed_cleanly
 
 CONFLICT = ('Operation cannot be fulfilled on deployments.apps "web": the object has been modified; '
             "please apply your changes to the latest version and try again")

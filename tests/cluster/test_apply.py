@@ -19,11 +19,11 @@ import yaml
 from kubernetes import client
 
 from hyscale_tasks.spec.names import normalize
+from testing.audit import actions, applies, is_dry_run, writes
 from testing.cluster import Cluster
-from testing.deploy_app import DeployApp, actions, applies, is_dry_run, writes
+from testing.deploy_app import DeployApp, NewApp
 from testing.proxy import FaultProxy
 from testing.registry import Registry, write_docker_config
-from tests.cluster.conftest import NewApp
 
 APP_LABEL = "hyscale.io/app-name"
 OUR_ANNOTATIONS = {"hyscale.io/manifest-digest", "hyscale.io/service-manifests-digest",

@@ -14,18 +14,10 @@ from typing import Any
 import pytest
 from kubernetes import client
 
+from testing.audit import actions, reads, sync_listings, writes
 from testing.cluster import Cluster, http_get
-from testing.deploy_app import (
-    DeployApp,
-    actions,
-    current_pods,
-    exec_in,
-    reads,
-    status_rows,
-    sync_listings,
-    writes,
-)
-from tests.cluster.conftest import NewApp
+from testing.deploy_app import DeployApp, NewApp, current_pods, exec_in
+from testing.workspace import status_rows
 
 pytestmark = pytest.mark.docker
 TOKEN = "built-app-token-Z3"

@@ -17,10 +17,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from testing.audit import TOOL_USER, record_of
+from testing.audit import TOOL_USER, reads, record_of, writes
 from testing.cluster import Cluster
-from testing.deploy_app import reads, writes
-from tests.cluster.conftest import NewApp
+from testing.deploy_app import NewApp
 
 pytestmark = pytest.mark.docker
 

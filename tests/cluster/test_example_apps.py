@@ -25,15 +25,9 @@ import pytest
 from kubernetes import client
 
 from testing.cluster import Cluster, http_get
-from testing.deploy_app import (
-    DeployApp,
-    current_pods,
-    exec_in,
-    make_app,
-    status_rows,
-)
+from testing.deploy_app import DeployApp, current_pods, exec_in, make_app
 from testing.registry import Registry
-from testing.workspace import APPS, DoitResult
+from testing.workspace import APPS, DoitResult, status_rows
 
 pytestmark = pytest.mark.docker
 STORE_PASSWORD = "s3cret-store-pw"

@@ -17,14 +17,13 @@ import pytest
 import yaml
 from kubernetes import client
 
+from testing.audit import writes
 from testing.cluster import Cluster
-from testing.deploy_app import writes
 from testing.dockerd import SecondDaemon
 from testing.fresh import Fresh
-from testing.image_app import ImageApp, make_app
+from testing.image_app import ImageApp, app_name, make_app
 from testing.registry import Registry
 from testing.relay import Relay
-from tests.image.conftest import app_name
 
 SERVICES = ("web", "api", "base")
 # A container that stays up until it is stopped (the stack image has no server of its own).

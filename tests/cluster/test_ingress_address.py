@@ -24,8 +24,8 @@ import pytest
 from kubernetes import client
 
 from testing.cluster import Cluster, http_get, wait_for
-from testing.deploy_app import DeployApp, status_rows
-from tests.cluster.conftest import NewApp
+from testing.deploy_app import DeployApp, NewApp
+from testing.workspace import status_rows
 
 ADDRESS_LINE = re.compile(r"^\[INFO\]  Service address : (\S+) \(ClusterIP (\S+)\)$", re.MULTILINE)
 

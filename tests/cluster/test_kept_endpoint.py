@@ -12,9 +12,9 @@ from pathlib import Path
 import yaml
 from kubernetes import client, config
 
+from testing.audit import writes
 from testing.cluster import Cluster
-from testing.deploy_app import DeployApp, writes
-from tests.cluster.conftest import NewApp
+from testing.deploy_app import DeployApp, NewApp
 
 
 def _kept_entry(app: DeployApp) -> Path:

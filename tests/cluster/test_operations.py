@@ -15,18 +15,11 @@ import threading
 import pytest
 from kubernetes import client
 
+from testing.audit import writes
 from testing.cluster import Cluster, http_get
-from testing.deploy_app import (
-    DeployApp,
-    assert_no_traceback,
-    current_pods,
-    exec_in,
-    make_app,
-    status_rows,
-    writes,
-)
+from testing.deploy_app import DeployApp, NewApp, current_pods, exec_in, make_app
 from testing.registry import Registry
-from tests.cluster.conftest import NewApp
+from testing.workspace import assert_no_traceback, status_rows
 
 WEB_LOG = "".join(f"web line {n}\\n" for n in range(1, 21))  # printf %b makes the lines
 LISTENING = "testapp listening on 8080 and 6379"  # the test image's last line at start-up

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from kubernetes import client
 
+from testing.audit import writes
 from testing.cluster import Cluster
-from testing.deploy_app import DeployApp, current_pods, writes
-from tests.cluster.conftest import NewApp
+from testing.deploy_app import DeployApp, NewApp, current_pods
 
 APP_LABEL = "hyscale.io/app-name"
 SERVICE_LABEL = "hyscale.io/service-name"

@@ -29,18 +29,10 @@ import pytest
 from kubernetes import client
 
 from testing.cluster import Cluster, http_get
-from testing.deploy_app import (
-    SERVE_HTTP,
-    DeployApp,
-    assert_no_traceback,
-    make_app,
-    out_of_memory,
-    status_rows,
-)
+from testing.deploy_app import SERVE_HTTP, DeployApp, NewApp, make_app, out_of_memory
 from testing.registry import Registry, write_docker_config
 from testing.testimage import UNHEALTHY, crash
-from testing.workspace import DoitResult
-from tests.cluster.conftest import NewApp
+from testing.workspace import DoitResult, assert_no_traceback, status_rows
 
 FAILING_TIMEOUT = "300"  # seconds: far beyond how long any failure takes to show
 CRASH_LOG = [f"line {n} of the crashing container" for n in range(1, 31)]

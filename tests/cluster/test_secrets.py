@@ -11,10 +11,10 @@ from typing import Any
 from kubernetes import client
 
 from testing.cluster import Cluster
-from testing.deploy_app import TEST_IMAGE, DeployApp, files_under
+from testing.deploy_app import TEST_IMAGE, DeployApp, NewApp
 from testing.registry import Registry
 from testing.testimage import crash
-from tests.cluster.conftest import NewApp
+from testing.workspace import files_under
 
 SERVICE_SECRET = "svc-secret-Q7x9-" + "a" * 4
 NEW_SERVICE_SECRET = "svc-secret-R8y0-" + "b" * 4

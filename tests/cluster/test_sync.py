@@ -11,9 +11,9 @@ from typing import Any
 import yaml
 from kubernetes import client
 
+from testing.audit import actions, applies, reads, sync_listings, writes
 from testing.cluster import Cluster
-from testing.deploy_app import DeployApp, actions, applies, reads, sync_listings, writes
-from tests.cluster.conftest import NewApp
+from testing.deploy_app import DeployApp, NewApp
 
 
 def _apps(cluster: Cluster) -> client.AppsV1Api:

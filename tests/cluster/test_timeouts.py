@@ -8,8 +8,8 @@ fixture in conftest.py); this module sorts last, so the wait overlaps the other 
 from __future__ import annotations
 
 from hyscale_tasks.cluster.client import READ_RETRIES, REQUEST_TIMEOUT
-from testing.deploy_app import assert_converges, assert_failed_cleanly
-from tests.cluster.conftest import StalledDeploy
+from testing.deploy_app import StalledDeploy, assert_converges
+from testing.workspace import assert_failed_cleanly
 
 
 def test_an_api_that_stops_answering_fails_within_the_request_timeout(

@@ -15,9 +15,10 @@ from typing import Any
 from kubernetes import client
 
 from hyscale_tasks.cluster.storage import problem
+from testing.audit import writes
 from testing.cluster import Cluster
-from testing.deploy_app import assert_failed_cleanly, writes
-from tests.cluster.conftest import NewApp
+from testing.deploy_app import NewApp
+from testing.workspace import assert_failed_cleanly
 
 
 def _classes(cluster: Cluster) -> list[str]:

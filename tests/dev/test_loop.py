@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import time
 
+from testing.audit import applies, writes
 from testing.cluster import Cluster
-from testing.deploy_app import applies, current_pods, writes
+from testing.deploy_app import current_pods
+from testing.dev import StartDev, get
 from testing.testimage import crash
-from tests.dev.conftest import StartDev, get
 
 # Serves the GREETING prop on / and says so in its log; stops at once on SIGTERM.
 GREETER = ("sh,-c,mkdir -p /www; echo \"$GREETING\" > /www/index.html; echo serving $GREETING; "

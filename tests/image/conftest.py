@@ -1,33 +1,22 @@
 """Fixtures of the build and push tests: apps, the Docker client, counting relays.
 
-Every app of a test session is named ``<word>-<run id>-<n>``, so its repositories in the shared
-registry and its images on the shared engine are its own; at the end of the session the images
-named with the run id are removed from the engine (the registry is the session's own).
+Every app of a test session is named with the session's run id (testing/image_app.py); at the
+end of the session the images named with it are removed from the engine (the registry is the
+session's own).
 """
 
 from __future__ import annotations
 
 import contextlib
-import itertools
-import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from testing.image_app import ImageApp, make_app
+from testing.image_app import RUN_ID, ImageApp, NewApp, app_name, make_app
 from testing.registry import Registry
 from testing.relay import Relay, docker_engine_socket
-
-RUN_ID = "h" + secrets.token_hex(3)
-_numbers = itertools.count(1)
-
-
-def app_name(word: str) -> str:
-    """A unique app name (HyScale: [a-z0-9-]{2,30}); ``word`` at most 18 characters."""
-    assert len(word) <= 18, word
-    return f"{word}-{RUN_ID}-{next(_numbers)}"
 
 
 @pytest.fixture(scope="session")
@@ -50,9 +39,6 @@ def docker_client(registry: Registry) -> Iterator[Any]:
                 with contextlib.suppress(docker.errors.APIError):
                     client.images.remove(reference)
     client.close()
-
-
-NewApp = Callable[..., ImageApp]
 
 
 @pytest.fixture

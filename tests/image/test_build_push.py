@@ -15,10 +15,18 @@ from typing import Any
 import docker
 import pytest
 
-from testing.image_app import ImageApp, assert_no_secret, fetch_from_container, make_app, run_in_image
+from testing.image_app import (
+    DOCKERFILE,
+    ImageApp,
+    NewApp,
+    app_name,
+    fetch_from_container,
+    make_app,
+    run_in_image,
+)
 from testing.registry import Registry
 from testing.relay import Relay
-from tests.image.conftest import NewApp, app_name
+from testing.workspace import assert_no_secret
 
 pytestmark = pytest.mark.docker
 
@@ -103,16 +111,6 @@ def test_no_registry_secret_in_logs_records_state_or_output(web: ImageApp, regis
 
 
 # -- a user Dockerfile: build args, target, .dockerignore ------------------------------------
-DOCKERFILE = """\
-ARG BASE
-FROM ${BASE} AS base
-ARG GREETING=unset
-RUN echo "$GREETING" > /greeting.txt
-FROM base AS release
-COPY . /ctx/
-FROM release AS debug
-RUN echo debug > /debug.txt
-"""
 INSPECT = ("cat /greeting.txt; ls -A /ctx; cat /ctx/included.txt; echo; "
            "if [ -e /debug.txt ]; then echo debug-stage; else echo no-debug-stage; fi")
 

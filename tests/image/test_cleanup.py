@@ -13,9 +13,8 @@ from typing import Any
 import docker
 import pytest
 
-from testing.image_app import ImageApp
+from testing.image_app import ImageApp, NewApp
 from testing.registry import Registry
-from tests.image.conftest import NewApp
 
 pytestmark = pytest.mark.docker
 

@@ -12,10 +12,9 @@ from collections.abc import Callable
 
 import pytest
 
+from testing.image_app import DOCKERFILE, NewApp
 from testing.registry import Registry
 from testing.workspace import DoitResult
-from tests.image.conftest import NewApp
-from tests.image.test_build_push import DOCKERFILE
 
 pytestmark = pytest.mark.docker
 

@@ -24,11 +24,10 @@ import pytest
 from hyscale_tasks.image.inputs import INPUTS_LABEL
 from testing.dockerd import SecondDaemon
 from testing.fresh import Fresh, touch_all
-from testing.image_app import assert_no_secret, make_app
+from testing.image_app import DOCKERFILE, app_name, make_app
 from testing.registry import Registry
 from testing.relay import Relay
-from tests.image.conftest import app_name
-from tests.image.test_build_push import DOCKERFILE
+from testing.workspace import assert_no_secret
 
 pytestmark = pytest.mark.docker
 

@@ -12,10 +12,9 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from testing.dockerd import SecondDaemon
-from testing.image_app import ImageApp
+from testing.image_app import ImageApp, NewApp
 from testing.registry import Registry
 from testing.relay import Relay
-from tests.image.conftest import NewApp
 
 pytestmark = pytest.mark.docker
 

@@ -16,11 +16,10 @@ from typing import Any
 
 import pytest
 
-from testing.image_app import ImageApp, assert_no_secret, make_app
+from testing.image_app import DOCKERFILE, ImageApp, NewApp, app_name, make_app
 from testing.registry import Registry
 from testing.relay import Relay, docker_engine_socket
-from tests.image.conftest import NewApp, app_name
-from tests.image.test_build_push import DOCKERFILE
+from testing.workspace import assert_no_secret
 
 pytestmark = pytest.mark.docker
 

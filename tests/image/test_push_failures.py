@@ -10,11 +10,10 @@ from typing import Any
 
 import pytest
 
-from testing.image_app import ImageApp, assert_no_secret
+from testing.image_app import ImageApp, NewApp
 from testing.registry import Registry, write_docker_config
 from testing.relay import Relay
-from testing.workspace import DoitResult
-from tests.image.conftest import NewApp
+from testing.workspace import DoitResult, assert_no_secret
 
 pytestmark = pytest.mark.docker
 

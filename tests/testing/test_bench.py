@@ -9,9 +9,9 @@ from pathlib import Path
 from kubernetes.client import ApiException
 
 from hyscale_tasks.spec.names import normalize
+from testing.audit import sync_listings
 from testing.bench import measure_noop_deploy
 from testing.cluster import Cluster
-from testing.deploy_app import sync_listings
 from testing.registry import Registry
 
 
