@@ -128,12 +128,11 @@ def _address(services: specs.Services, name: str) -> list[str]:
     """Where the service answers, read from the cluster (no wait: the deploy waited)."""
     from hyscale_tasks.cluster.client import connect
     from hyscale_tasks.cluster.deploy import service_address
-    from hyscale_tasks.files import read_json
     from hyscale_tasks.spec.model import service_from_record
-    from hyscale_tasks.spec.records import DEPLOY_RECORD
+    from hyscale_tasks.stage_records import read_deploy_spec
 
     try:
-        record = read_json(service_paths(services.context.app_home, name).deploy_spec, DEPLOY_RECORD)
+        record = read_deploy_spec(service_paths(services.context.app_home, name).deploy_spec)
         spec = service_from_record(record["spec"], record["files"])
         return service_address(connect(), services.target.namespace, services.target.app, spec,
                                wait=False)

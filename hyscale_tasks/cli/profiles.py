@@ -105,13 +105,13 @@ def with_profile_files(task_spec: TaskCreator, files: dict[str, Path], services:
 
 
 @reports_errors
-def spec_stage_with_profile(spec_path: str, profile_path: str, app: str, build_record: str,
-                            deploy_record: str) -> dict[str, Any]:
+def spec_stage_with_profile(spec_path: str, profile_path: str, app: str, build_spec_record: str,
+                            deploy_spec_record: str) -> dict[str, Any]:
     """tasks/actions.py's spec stage, with the profile given by path instead of by name."""
     from hyscale_tasks.spec.records import make_records, write_records
 
     records = make_records(Path(spec_path), Path(profile_path), app)
     for warning in records.warnings:
         lines.warn(warning)
-    write_records(records, Path(build_record), Path(deploy_record))
-    return records_written(build_record, deploy_record)
+    write_records(records, Path(build_spec_record), Path(deploy_spec_record))
+    return records_written(build_spec_record, deploy_spec_record)

@@ -1,9 +1,10 @@
 """The ``deploy`` stage of one service: apply, wait for the rollout, diagnose, tell the address
 (:mod:`~hyscale_tasks.cluster.address`).
 
-The record (``state/deploy.json``) lists what was applied, each object with its manifest's
-digest and the version the apply left it at, plus the namespace and kube context: checking later
-that the cluster is still in sync is one listing per kind (:func:`~.insync.drift`).
+The record (``state/deploy.json``, :class:`~hyscale_tasks.stage_records.DeployRecord`) lists
+what was applied, each object with its manifest's digest and the version the apply left it at,
+plus the namespace and kube context: checking later that the cluster is still in sync is one
+listing per kind (:func:`~.insync.drift`).
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from hyscale_tasks.cluster.pods import container_log, list_pods
 from hyscale_tasks.cluster.reads import Reads
 from hyscale_tasks.cluster.storage import check_storage
 from hyscale_tasks.cluster.wait import read_workload, wait_for_rollout
-from hyscale_tasks.files import read_json, write_if_changed, write_json_if_changed
+from hyscale_tasks.files import write_if_changed
 from hyscale_tasks.spec.model import ServiceSpec
+from hyscale_tasks.stage_records import DeployRecord, last_deploy, write_deploy
 
 __all__ = ["run_deploy", "service_address"]
 DEPLOY_LOG_LINES = 100
@@ -37,9 +39,8 @@ def _workload(manifests: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _previous(record: Path, namespace: str) -> list[ObjectRef]:
-    try:
-        data = read_json(record)
-    except (OSError, ValueError):
+    data = last_deploy(record)
+    if data is None:
         return []
     if data.get("namespace") != namespace:
         return []  # another namespace: nothing there to prune
@@ -60,7 +61,7 @@ def run_deploy(manifests: list[dict[str, Any]], rendered: dict[str, str], namesp
     applied = apply_service(dyn, namespace, manifests, _previous(record, namespace), report)
     workload = _workload(manifests)
     kind, name = workload["kind"], workload["metadata"]["name"]
-    entry: dict[str, Any] = {
+    entry: DeployRecord = {
         "namespace": namespace, "context": cluster.context, "app": app,
         "appLabel": ((workload.get("metadata") or {}).get("labels") or {}).get(APP_LABEL, ""),
         "objects": [ref.to_json() for ref in applied],
@@ -69,7 +70,7 @@ def run_deploy(manifests: list[dict[str, Any]], rendered: dict[str, str], namesp
         "workload": {"kind": kind, "apiVersion": workload["apiVersion"], "name": name},
         "ready": False,
     }
-    write_json_if_changed(record, entry)  # what is applied is recorded even if the wait fails
+    write_deploy(record, entry)  # what is applied is recorded even if the wait fails
     failure = wait_for_rollout(cluster.api, namespace, app, kind, name, service, report)
     log = _save_deploy_log(Reads(cluster.api), namespace, app, service.name, log_path, failure)
     if failure is not None:
@@ -78,7 +79,7 @@ def run_deploy(manifests: list[dict[str, Any]], rendered: dict[str, str], namesp
         raise ClusterError(f"Deployment of {service.name} failed: {failure.reason}.\n"
                            f"  fix: {failure.fix or 'see ' + str(log_path)}{shown}")
     entry["ready"] = True
-    write_json_if_changed(record, entry)
+    write_deploy(record, entry)
     if _scaled_to_nothing(cluster, namespace, workload):
         warn(f"{name} runs no pods: its replicas were set to 0 in the cluster (a scale), and the "
              "spec sets no replicas, so the deploy keeps that count (as HyScale does).\n"

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from hyscale_tasks.cluster import endpoint
 from hyscale_tasks.cluster.objects import MANIFEST_DIGEST, ObjectRef, object_version
-from hyscale_tasks.files import read_json, write_json_if_changed
+from hyscale_tasks.stage_records import last_deploy, write_deploy
 
 if TYPE_CHECKING:
     from hyscale_tasks.cluster.client import Cluster
@@ -126,9 +126,8 @@ def _checkable(record: Path, namespace: str,
                rendered: dict[str, str]) -> str | tuple[Reader, str, list[ObjectRef]]:
     """What differs without reading the cluster, or what to read: the reader, the app label
     and the applied objects."""
-    try:
-        data = read_json(record)
-    except (OSError, ValueError):
+    data = last_deploy(record)
+    if data is None:
         return "no deploy recorded"
     if data.get("namespace") != namespace:
         return f"last deployed to namespace {data.get('namespace')}"
@@ -149,9 +148,8 @@ def remember_versions(record: Path, cluster: Cluster, namespace: str,
                       objects: list[tuple[str, str]]) -> None:
     """Record the current version of these (kind, name) objects of the service: a change made
     on purpose (a scale, a load balancer's address) is not drift."""
-    try:
-        data = read_json(record)
-    except (OSError, ValueError):
+    data = last_deploy(record)
+    if data is None:
         return
     from hyscale_tasks.cluster.reads import Reads
 
@@ -164,7 +162,7 @@ def remember_versions(record: Path, cluster: Cluster, namespace: str,
                              namespace=namespace, name=ref.name)
             if live is not None:
                 item["version"] = object_version(live)
-    write_json_if_changed(record, data)
+    write_deploy(record, data)
 
 
 def forget_listings() -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from hyscale_tasks.cluster import endpoint
 from hyscale_tasks.cluster.insync import first_read, reader
 from hyscale_tasks.errors import HyscaleError
-from hyscale_tasks.files import INDEX, read_json
+from hyscale_tasks.stage_records import read_manifests
 
 # HyScale's ClusterValidator asks for this: every authenticated user may read API discovery.
 DISCOVERY = "/apis/authentication.k8s.io/v1"
@@ -72,7 +72,7 @@ def _shared_read(namespace: str, record: Path | None, manifests_index: Path | No
     if record is None or manifests_index is None:
         return False
     try:
-        rendered = read_json(manifests_index, INDEX)["files"]
+        rendered = read_manifests(manifests_index)["files"]
     except (OSError, ValueError, KeyError):
         return False  # never rendered: the deploy's check will read nothing either
     return first_read(record, namespace, rendered)

@@ -30,7 +30,7 @@ from typing import Any
 from hyscale_tasks import lines
 from hyscale_tasks.dev.inputs import ALL, Graph, Inputs, inputs_of
 from hyscale_tasks.dev.turns import Outcome, Turn
-from hyscale_tasks.files import read_json
+from hyscale_tasks.stage_records import last_deploy_spec
 from hyscale_tasks.tasks.paths import service_paths
 
 STEP_MS = 100  # quiet time that ends a burst of saves
@@ -272,11 +272,13 @@ def _saved_at(paths: set[Path]) -> float:
 
 
 def _first_port(paths: Any) -> int | None:
-    """The first port of the deployed spec (the deploy record), if it has one."""
+    """The first port of the deployed spec (the deploy-spec record), if it has one."""
+    record = last_deploy_spec(paths.deploy_spec)
+    if record is None:
+        return None
     try:
-        record = read_json(paths.deploy_spec)
         ports = record["spec"].get("ports") or []
         text = str(ports[0]["port"]) if ports else ""
         return int(text.split("/", 1)[0]) if text else None
-    except (OSError, ValueError, KeyError, TypeError, IndexError):
+    except (ValueError, KeyError, TypeError, IndexError):  # a port the spec stage let through
         return None

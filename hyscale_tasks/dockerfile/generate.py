@@ -16,6 +16,7 @@ import jinja2
 
 from hyscale_tasks.errors import HyscaleError
 from hyscale_tasks.spec.build_files import check_present, where
+from hyscale_tasks.stage_records import BuildDecision, BuildSpecRecord
 
 SCRIPT_DIR = "/hyscale/init_scripts/"
 CONFIGURE_SCRIPT = "configure.sh"
@@ -35,12 +36,12 @@ _templates = jinja2.Environment(
 class DockerfilePlan:
     """Decision and content: ``files`` maps a path relative to the folder to (bytes, mode)."""
 
-    decision: str  # "generate", "user-dockerfile", "stack-image", "prebuilt-image"
+    decision: BuildDecision
     files: dict[str, tuple[bytes, int]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
 
-def decide(image: dict[str, Any]) -> str:
+def decide(image: dict[str, Any]) -> BuildDecision:
     if image.get("dockerfile") is not None:
         return "user-dockerfile"
     build = image.get("buildSpec")
@@ -51,21 +52,21 @@ def decide(image: dict[str, Any]) -> str:
     return "generate"
 
 
-def plan(build_record: dict[str, Any]) -> DockerfilePlan:
-    """Everything the stage would write, read from the build record and the artifacts.
+def plan(build_spec: BuildSpecRecord) -> DockerfilePlan:
+    """Everything the stage would write, read from the build-spec record and the artifacts.
 
     The first stage of a build: it checks every build file the spec names (a user Dockerfile
     and its context too, which the image builder reads), since the spec stage does not.
     """
-    check_present(build_record)
-    image = build_record["image"]
+    check_present(build_spec)
+    image = build_spec["image"]
     decision = decide(image)
     if decision != "generate":
         return DockerfilePlan(decision)
     build = image["buildSpec"]
-    sources = {entry["path"]: where(entry) for entry in build_record["buildFiles"]}
+    sources = {entry["path"]: where(entry) for entry in build_spec["buildFiles"]}
     result = DockerfilePlan(decision)
-    spec_dir = Path(build_record["specDir"])
+    spec_dir = Path(build_spec["specDir"])
     artifacts = [_artifact(result, spec_dir, sources, item) for item in build.get("artifacts") or ()]
     configure = _script(result, spec_dir, build, "config", CONFIGURE_SCRIPT, "CONFIGURE")
     run = _script(result, spec_dir, build, "run", RUN_SCRIPT, "RUN")

@@ -19,6 +19,8 @@ import os
 import platform
 from typing import Any
 
+from hyscale_tasks.stage_records import BuildDecision
+
 INPUTS_LABEL = "io.hyscale.inputs"
 FORMAT = "hyscale-inputs/1"
 # platform.machine() -> the architecture names of image indexes (the OCI image spec's GOARCH).
@@ -27,7 +29,7 @@ _ARCHES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "ar
            "s390x": "s390x", "riscv64": "riscv64"}
 
 
-def inputs_digest(decision: str, context: str | None, buildargs: dict[str, str] | None,
+def inputs_digest(decision: BuildDecision, context: str | None, buildargs: dict[str, str] | None,
                   target: str | None, stack_image: str | None) -> str:
     """``sha256:<hex>`` of the build's inputs. ``context`` is the context digest (Dockerfile
     included); ``stack_image`` the reference a buildSpec names (``FROM`` for a generated

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hyscale_tasks.files import read_json
+from hyscale_tasks.stage_records import last_push
 
 DOCKER_HUB = "docker.io"
 
@@ -59,11 +59,8 @@ def target_name(image: dict[str, Any]) -> ImageName:
 
 def pinned_reference(image: dict[str, Any], push_record: Path) -> str | None:
     """``registry/name:tag@sha256:...`` when the push record is for this very image name."""
-    try:
-        pushed = read_json(push_record)
-    except (OSError, ValueError):
-        return None
-    if not isinstance(pushed, dict) or not pushed.get("digest") or not image.get("name"):
+    pushed = last_push(push_record)
+    if pushed is None or not pushed.get("digest") or not image.get("name"):
         return None
     target = target_name(image)
     if (pushed.get("registry"), pushed.get("repository"), pushed.get("tag")) != \

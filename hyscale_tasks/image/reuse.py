@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hyscale_tasks.errors import HyscaleError
 from hyscale_tasks.image.context import context_digest
@@ -31,6 +31,7 @@ from hyscale_tasks.image.inputs import INPUTS_LABEL, inputs_digest
 from hyscale_tasks.image.names import DOCKER_HUB, ImageName
 from hyscale_tasks.image.remote import RemoteImage, remote_image
 from hyscale_tasks.spec.references import user_dockerfile
+from hyscale_tasks.stage_records import BuildDecision, BuildSpecRecord, PushRecord
 
 if TYPE_CHECKING:  # (the stream log's module imports the docker SDK: a no-op check must not)
     from hyscale_tasks.image.streams import StreamLog
@@ -42,7 +43,7 @@ IN_REGISTRY = "image for these inputs already in the registry"
 class BuildInputs:
     """What one build reads, and its digest (the label of the image it makes)."""
 
-    decision: str  # generate | user-dockerfile | stack-image
+    decision: BuildDecision  # never "prebuilt-image": nothing is built
     digest: str
     context: Path | None = None
     dockerfile: Path | None = None
@@ -52,8 +53,9 @@ class BuildInputs:
     stack_image: str | None = None
 
 
-def build_inputs(spec: dict[str, Any], decision: str, dockerfiles: Path, cache: Path) -> BuildInputs:
-    """The inputs of the build ``spec`` (the build record of the spec stage) asks for."""
+def build_inputs(spec: BuildSpecRecord, decision: BuildDecision, dockerfiles: Path,
+                 cache: Path) -> BuildInputs:
+    """The inputs of the build ``spec`` (the spec stage's build-spec record) asks for."""
     image = spec["image"]
     stack = (image.get("buildSpec") or {}).get("stackImage")
     stack = str(stack) if stack else None
@@ -72,18 +74,18 @@ def build_inputs(spec: dict[str, Any], decision: str, dockerfiles: Path, cache: 
                        context, dockerfile, digest, buildargs, target, stack)
 
 
-def user_build(build_record: dict[str, Any]) -> tuple[Path, Path]:
+def user_build(build_spec: BuildSpecRecord) -> tuple[Path, Path]:
     """The context folder and the Dockerfile of a user Dockerfile build."""
-    found = user_dockerfile({"image": build_record["image"]}, Path(build_record["specDir"]))
+    found = user_dockerfile({"image": build_spec["image"]}, Path(build_spec["specDir"]))
     if found is None:
         raise HyscaleError("image.dockerfile is missing from the build record")
     context, dockerfile = found
     return context.path, dockerfile.path
 
 
-def user_context_digest(build_record: dict[str, Any], cache: Path) -> str:
+def user_context_digest(build_spec: BuildSpecRecord, cache: Path) -> str:
     """The digest of a user Dockerfile's build context, as the build stage records it."""
-    context, dockerfile = user_build(build_record)
+    context, dockerfile = user_build(build_spec)
     return context_digest(context, dockerfile, cache)
 
 
@@ -101,7 +103,7 @@ def enabled() -> bool:
         ("0", "false", "no", "off")
 
 
-def look_in_registry(target: ImageName, inputs: BuildInputs, last_push: dict[str, Any] | None,
+def look_in_registry(target: ImageName, inputs: BuildInputs, last_push: PushRecord | None,
                      log: StreamLog) -> Found:
     """Ask the registry for ``target``; see the module doc. ``last_push`` is this service's push
     record, if any: the registry's tag being our own earlier push is no news worth a note."""
@@ -133,7 +135,7 @@ def look_in_registry(target: ImageName, inputs: BuildInputs, last_push: dict[str
 
 
 def _same_as_stack(target: ImageName, remote: RemoteImage | None, stack: RemoteImage | None,
-                   inputs: BuildInputs, last_push: dict[str, Any] | None, log: StreamLog) -> Found:
+                   inputs: BuildInputs, last_push: PushRecord | None, log: StreamLog) -> Found:
     if remote is None:
         log.write(f"{target.reference} is not in the registry yet: pulling the stack image")
         return Found()

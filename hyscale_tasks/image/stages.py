@@ -1,12 +1,13 @@
-"""The ``build`` and ``push`` stages of one service, from its build record to theirs.
+"""The ``build`` and ``push`` stages of one service, from its build-spec record to theirs.
 
-Build record (``state/build.json``): the decision, the image's registry name, the input digest
-(image/inputs.py), for a user Dockerfile the digest of the build context, and where the image
-is: ``source`` "built" or "pulled" (in the local engine: ``imageId``, ``localTag``) or
-"registry" (found there by image/reuse.py, never built here: ``imageId`` is the registry's
-config digest, ``registryDigest`` what the tag resolves to, and the local engine may not have
-it). Push record (``state/push.json``): the image id, registry, repository, tag and digest; for
-an image found in the registry, the digest it serves, nothing pushed. ``note`` in either says
+Build record (``state/build.json``, :class:`~hyscale_tasks.stage_records.BuildRecord`): the
+decision, the image's registry name, the input digest (image/inputs.py), for a user Dockerfile
+the digest of the build context, and where the image is: ``source`` "built" or "pulled" (in the
+local engine: ``imageId``, ``localTag``) or "registry" (found there by image/reuse.py, never
+built here: ``imageId`` is the registry's config digest, ``registryDigest`` what the tag
+resolves to, and the local engine may not have it). Push record (``state/push.json``,
+``PushRecord``): the image id, registry, repository, tag and digest; for an image found in the
+registry, the digest it serves, nothing pushed. ``note`` in either says
 what the registry's answer changed, for the reporters (tasks/reasons.py). Both are written only
 when their content changes, so an unchanged image stops the chain.
 """
@@ -14,12 +15,11 @@ when their content changes, so an unchanged image stops the chain.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 from hyscale_tasks import lines
 from hyscale_tasks.dockerfile.generate import decide
 from hyscale_tasks.errors import HyscaleError
-from hyscale_tasks.files import Shape, read_json, write_json_if_changed
 from hyscale_tasks.image import build as builder
 from hyscale_tasks.image import push as pusher
 from hyscale_tasks.image import registry, reuse
@@ -30,51 +30,60 @@ from hyscale_tasks.image.inputs import INPUTS_LABEL
 from hyscale_tasks.image.names import DOCKER_HUB, ImageName, local_tag, target_name
 from hyscale_tasks.image.remote import RemoteImage
 from hyscale_tasks.image.streams import StreamLog
-from hyscale_tasks.spec.records import BUILD_RECORD
+from hyscale_tasks.stage_records import (
+    BuildRecord,
+    BuildSpecRecord,
+    ImageLocation,
+    PushRecord,
+    last_build,
+    last_push,
+    read_build,
+    read_build_spec,
+    write_build,
+    write_push,
+)
 from hyscale_tasks.tasks.paths import ServicePaths
 
-BUILT: Shape = {"decision": str}  # state/build.json, as the push stage reads it
 
-
-def run_build(build_spec: Path, dockerfiles: Path, record: Path, context_cache: Path,
+def run_build(build_spec_record: Path, dockerfiles: Path, record: Path, context_cache: Path,
               log_path: Path, verbose: bool) -> None:
-    spec = read_json(build_spec, BUILD_RECORD)
+    spec = read_build_spec(build_spec_record)
     image = spec["image"]
     decision = decide(image)
     target = target_name(image) if image.get("name") else None
-    result: dict[str, Any] = {"decision": decision,
-                              "target": target.reference if target else None,
-                              "push": [target.registry, target.repository, target.tag]
-                              if target else None}
+    result: BuildRecord = {"decision": decision,
+                           "target": target.reference if target else None,
+                           "push": [target.registry, target.repository, target.tag]
+                           if target else None}
     if decision == "prebuilt-image":
-        write_json_if_changed(record, result)  # nothing to build: the image exists already
+        write_build(record, result)  # nothing to build: the image exists already
         return
     inputs = reuse.build_inputs(spec, decision, dockerfiles, context_cache)
     result["inputs"] = inputs.digest
     if decision == "user-dockerfile":
         result["contextDigest"] = inputs.context_digest
     with StreamLog(log_path, verbose) as log:
-        found, last_push = reuse.Found(), _previous(_push_record(record))
-        if target is not None and not _built_here(_previous(record), inputs.digest):
-            found = reuse.look_in_registry(target, inputs, last_push, log)
-        if found.image is not None and _pushed_from_here(last_push, found.image):
+        found, pushed = reuse.Found(), last_push(_push_record(record))
+        if target is not None and not _built_here(last_build(record), inputs.digest):
+            found = reuse.look_in_registry(target, inputs, pushed, log)
+        if found.image is not None and _pushed_from_here(pushed, found.image):
             # Our own push of an image this engine still has (the build record was lost):
             # recorded as built, as it was, so the push and what follows stay as they are.
-            result.update(_here(spec, inputs, str(found.image.image_id)))
+            result = {**result, **_here(spec, inputs, str(found.image.image_id))}
             found = reuse.Found()
-        elif found.image is not None:
-            result.update(source="registry", imageId=found.image.image_id,
-                          registryDigest=found.image.digest)
+        elif found.image is not None:  # (found only with its config, so with an image id)
+            result = {**result, "source": "registry", "imageId": str(found.image.image_id),
+                      "registryDigest": found.image.digest}
         else:
-            result.update(_make(spec, inputs, log))
+            result = {**result, **_make(spec, inputs, log)}
     if found.note:
         result["note"] = found.note
         if not verbose:  # else the build log's echo said it already
             _say(found.note)
-    write_json_if_changed(record, result)
+    write_build(record, result)
 
 
-def _make(spec: dict[str, Any], inputs: reuse.BuildInputs, log: StreamLog) -> dict[str, Any]:
+def _make(spec: BuildSpecRecord, inputs: reuse.BuildInputs, log: StreamLog) -> ImageLocation:
     """Build (or, for a stack image as is, pull) the image here; its part of the record."""
     client = connect()
     if inputs.decision == "stack-image":
@@ -86,22 +95,22 @@ def _make(spec: dict[str, Any], inputs: reuse.BuildInputs, log: StreamLog) -> di
     return _here(spec, inputs, builder.build(client, request, log))
 
 
-def _here(spec: dict[str, Any], inputs: reuse.BuildInputs, image_id: str) -> dict[str, Any]:
+def _here(spec: BuildSpecRecord, inputs: reuse.BuildInputs, image_id: str) -> ImageLocation:
     """The record's part for an image in the local engine."""
     if inputs.decision == "stack-image":
         return {"source": "pulled", "imageId": image_id}
     return {"source": "built", "imageId": image_id, "localTag": _local_tag(spec)}
 
 
-def _local_tag(spec: dict[str, Any]) -> str:
+def _local_tag(spec: BuildSpecRecord) -> str:
     return local_tag(spec["app"], spec["service"], spec["image"].get("tag"))
 
 
-def _pushed_from_here(last_push: dict[str, Any] | None, remote: RemoteImage) -> bool:
+def _pushed_from_here(pushed: PushRecord | None, remote: RemoteImage) -> bool:
     """``remote`` is what this service last pushed from this engine, and the engine has it."""
-    if last_push is None or last_push.get("source") == "registry" or not remote.image_id \
-            or last_push.get("imageId") != remote.image_id \
-            or last_push.get("digest") not in remote.digests:
+    if pushed is None or pushed.get("source") == "registry" or not remote.image_id \
+            or pushed.get("imageId") != remote.image_id \
+            or pushed.get("digest") not in remote.digests:
         return False
     try:
         return builder.image_exists(connect(), remote.image_id)
@@ -109,18 +118,11 @@ def _pushed_from_here(last_push: dict[str, Any] | None, remote: RemoteImage) -> 
         return False
 
 
-def _previous(record: Path) -> dict[str, Any] | None:
-    try:
-        return read_json(record)
-    except (OSError, ValueError):
-        return None
-
-
 def _push_record(build_record: Path) -> Path:
     return ServicePaths(build_record.parent.parent).push_record
 
 
-def _built_here(previous: dict[str, Any] | None, inputs: str) -> bool:
+def _built_here(previous: BuildRecord | None, inputs: str) -> bool:
     """The last build made an image of these very inputs in this engine, and it is still there:
     build again as always (docker's cache gives the same image), no registry read."""
     if previous is None or previous.get("inputs") != inputs or \
@@ -134,11 +136,13 @@ def _say(note: str) -> None:
 
 
 def run_push(build_record: Path, record: Path, log_path: Path, verbose: bool) -> None:
-    built = read_json(build_record, BUILT)
+    built = read_build(build_record)
     if built["decision"] == "prebuilt-image":
-        write_json_if_changed(record, {"decision": built["decision"], "reference": built["target"]})
+        write_push(record, {"decision": built["decision"], "reference": built["target"]})
         return
-    target = ImageName(*built["push"]) if built.get("push") else ImageName.parse(built["target"])
+    push = built.get("push")
+    # (the target is None only for an image without a name, which the spec stage refuses)
+    target = ImageName(*push) if push else ImageName.parse(cast(str, built["target"]))
     credentials = find_credentials(target.host if target.host != DOCKER_HUB else None)
     if built.get("source") == "registry":
         _record_registry_image(built, target, credentials, record, log_path)
@@ -153,13 +157,13 @@ def run_push(build_record: Path, record: Path, log_path: Path, verbose: bool) ->
     with StreamLog(log_path, verbose) as log:
         digest = pusher.push(client, built["imageId"], target, credentials, log)
     clean_up(client, f"{target.registry}/{target.repository}", target.tag)
-    write_json_if_changed(record, {
+    write_push(record, {
         "decision": built["decision"], "imageId": built["imageId"],
         "registry": target.registry, "repository": target.repository, "tag": target.tag,
         "digest": digest, "reference": f"{target.reference}@{digest}"})
 
 
-def _record_registry_image(built: dict[str, Any], target: ImageName,
+def _record_registry_image(built: BuildRecord, target: ImageName,
                            credentials: RegistryCredentials | None, record: Path,
                            log_path: Path) -> None:
     """The build found this image in the registry: nothing to push, no Docker engine to ask.
@@ -175,7 +179,7 @@ def _record_registry_image(built: dict[str, Any], target: ImageName,
     with StreamLog(log_path, False) as log:
         log.write(note)
     _say(note)
-    write_json_if_changed(record, {
+    write_push(record, {
         "decision": built["decision"], "imageId": built["imageId"], "source": "registry",
         "registry": target.registry, "repository": target.repository, "tag": target.tag,
         "digest": digest, "reference": f"{target.reference}@{digest}", "note": note})

@@ -20,6 +20,7 @@ from hyscale_tasks.manifests.k8s_snippets import Manifests, apply_snippets
 from hyscale_tasks.manifests.tree import inject
 from hyscale_tasks.spec.model import service_from_record
 from hyscale_tasks.spec.names import normalize
+from hyscale_tasks.stage_records import DeploySpecRecord
 
 try:
     _Dumper: Any = yaml.CSafeDumper
@@ -43,9 +44,9 @@ def dump_yaml(body: dict[str, Any]) -> str:
                          default_flow_style=False, allow_unicode=True, width=1 << 16))
 
 
-def render_record(record: dict[str, Any], pull_secret: PullSecret | None,
+def render_record(record: DeploySpecRecord, pull_secret: PullSecret | None,
                   image_ref: str | None = None) -> tuple[list[RenderedManifest], list[str]]:
-    """The manifests of the service a deploy record (the ``spec`` stage's output) describes,
+    """The manifests of the service a deploy-spec record (the ``spec`` stage's output) describes,
     and the warnings met. ``image_ref`` overrides the spec's ``registry/name:tag``."""
     service = service_from_record(record["spec"], record["files"])
     ctx = RenderContext(record["app"], record["environment"], service,

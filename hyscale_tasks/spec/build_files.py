@@ -19,6 +19,7 @@ from typing import Any
 from hyscale_tasks.errors import HyscaleError, SpecError, SpecLocation
 from hyscale_tasks.spec.reading import IS_A_DIRECTORY, NOT_FOUND, problem
 from hyscale_tasks.spec.references import Reference, build_files, user_dockerfile
+from hyscale_tasks.stage_records import BuildSpecRecord
 
 ARTIFACT = "artifact"
 SCRIPT = "script"
@@ -40,7 +41,7 @@ def named_build_files(data: dict[str, Any], base_dir: Path) -> list[tuple[Refere
 
 def record_entry(ref: Reference, what: str, relative_to: str,
                  location: SpecLocation) -> dict[str, Any]:
-    """One ``buildFiles`` entry of the build record."""
+    """One ``buildFiles`` entry of the build-spec record."""
     return {"location": {"file": str(location.file), "line": location.line,
                          "field": location.field},
             "what": what, "argument": ref.argument, "path": str(ref.path),
@@ -54,10 +55,10 @@ def where(entry: dict[str, Any]) -> str:
     return str(location) if location is not None else str(entry.get("field", entry["path"]))
 
 
-def check_present(build_record: dict[str, Any]) -> None:
+def check_present(build_spec: BuildSpecRecord) -> None:
     """Raise a located error for the first build file that is not there or cannot be read."""
-    for entry in build_record["buildFiles"]:
-        found = _missing(entry, build_record["specDir"])
+    for entry in build_spec["buildFiles"]:
+        found = _missing(entry, build_spec["specDir"])
         if found is None:
             continue
         cause, fix = found

@@ -1,10 +1,10 @@
 """The ``spec`` stage: one service's spec and profile in, two validated records out.
 
-The build record holds what the Dockerfile and the image depend on, the deploy record what the
-manifests depend on, so a prop change never reaches the image stages and a new artifact never
+The build-spec record holds what the Dockerfile and the image depend on, the deploy-spec record
+what the manifests depend on, so a prop change never reaches the image stages and a new artifact never
 re-renders manifests by itself. The files manifests need (``file()`` props, k8s snippets) are
-read here, once, and their content goes into the deploy record; later stages never read them
-again. Build files (artifacts, scripts, a user Dockerfile) are only named in the build record,
+read here, once, and their content goes into the deploy-spec record; later stages never read them
+again. Build files (artifacts, scripts, a user Dockerfile) are only named in the build-spec record,
 where they are written in the spec: the dockerfile stage reads them (spec/build_files.py), so
 manifests render without them, as HyScale's generate command does.
 """
@@ -19,7 +19,6 @@ from typing import Any
 import yaml
 
 from hyscale_tasks.errors import SpecError
-from hyscale_tasks.files import Shape, write_json_if_changed
 from hyscale_tasks.spec import limits, rules
 from hyscale_tasks.spec.build_files import named_build_files, record_entry
 from hyscale_tasks.spec.effective import EffectiveSpec, load_effective
@@ -42,17 +41,13 @@ from hyscale_tasks.spec.references import (
     snippet_files,
 )
 from hyscale_tasks.spec.yamlfile import MAX_YAML_BYTES, load_documents, yaml_error_text
-
-# The fields later stages read from each record (files.read_json checks them on every read).
-BUILD_RECORD: Shape = {"app": str, "service": str, "specDir": str, "image": dict, "buildFiles": list}
-DEPLOY_RECORD: Shape = {"app": str, "service": str, "environment": str, "spec": dict,
-                        "files": dict, "snippets": list}
+from hyscale_tasks.stage_records import BuildSpecRecord, DeploySpecRecord, write_spec_records
 
 
 @dataclass(frozen=True)
 class SpecRecords:
-    build: dict[str, Any]
-    deploy: dict[str, Any]
+    build: BuildSpecRecord
+    deploy: DeploySpecRecord
     warnings: list[str]
 
 
@@ -70,7 +65,7 @@ def make_records(spec_path: Path, profile_path: Path | None, app: str) -> SpecRe
     snippets = [_read_snippet(effective, ref) for ref in snippet_files(effective.data, base)]
     service = service_from_record(effective.data, files)  # the typed view builds: record it
     limits.check_all(effective, service)
-    build = {
+    build: BuildSpecRecord = {
         "app": app,
         "service": effective.name,
         "specFile": str(spec_path.resolve()),
@@ -79,7 +74,7 @@ def make_records(spec_path: Path, profile_path: Path | None, app: str) -> SpecRe
         "buildFiles": [record_entry(ref, what, relative_to, effective.locate(ref.field))
                        for ref, what, relative_to in named],
     }
-    deploy = {
+    deploy: DeploySpecRecord = {
         "app": app,
         "service": effective.name,
         "environment": effective.environment,
@@ -91,10 +86,8 @@ def make_records(spec_path: Path, profile_path: Path | None, app: str) -> SpecRe
     return SpecRecords(build, deploy, effective.warnings)
 
 
-def write_records(records: SpecRecords, build_path: Path, deploy_path: Path) -> None:
-    # Both records may hold secret values (map secrets, registry names): owner-only.
-    write_json_if_changed(build_path, records.build)
-    write_json_if_changed(deploy_path, records.deploy)
+def write_records(records: SpecRecords, build_spec_path: Path, deploy_spec_path: Path) -> None:
+    write_spec_records(build_spec_path, records.build, deploy_spec_path, records.deploy)
 
 
 def _require_inside(effective: EffectiveSpec, ref: Reference, what: str) -> None:

@@ -18,7 +18,14 @@ from doit.exceptions import TaskFailed
 
 from hyscale_tasks import lines
 from hyscale_tasks.errors import HyscaleError
-from hyscale_tasks.files import INDEX, PRIVATE, read_json, write_json_if_changed, write_output_set
+from hyscale_tasks.files import PRIVATE, write_output_set
+from hyscale_tasks.stage_records import (
+    note_decision,
+    note_pinned_image,
+    read_build_spec,
+    read_deploy_spec,
+    read_manifests,
+)
 from hyscale_tasks.tasks.uptodate import records_written
 
 P = ParamSpec("P")
@@ -42,8 +49,8 @@ def _warn(messages: list[str]) -> None:
 
 
 @reports_errors
-def spec_stage(spec_path: str, profile: str | None, app: str, build_record: str,
-               deploy_record: str) -> Values:
+def spec_stage(spec_path: str, profile: str | None, app: str, build_spec_record: str,
+               deploy_spec_record: str) -> Values:
     from hyscale_tasks.spec.profiles import find_profile
     from hyscale_tasks.spec.records import make_records, write_records
 
@@ -54,8 +61,8 @@ def spec_stage(spec_path: str, profile: str | None, app: str, build_record: str,
         profile_path = find_profile(spec.parent, profile, service)
     records = make_records(spec, profile_path, app)
     _warn(records.warnings)
-    write_records(records, Path(build_record), Path(deploy_record))
-    return records_written(build_record, deploy_record)
+    write_records(records, Path(build_spec_record), Path(deploy_spec_record))
+    return records_written(build_spec_record, deploy_spec_record)
 
 
 def _service_name(spec: Path) -> str:
@@ -66,32 +73,28 @@ def _service_name(spec: Path) -> str:
 
 
 @reports_errors
-def dockerfile_stage(build_record: str, folder: str, index: str) -> None:
+def dockerfile_stage(build_spec_record: str, folder: str, index: str) -> None:
     from hyscale_tasks.dockerfile.generate import plan
-    from hyscale_tasks.spec.records import BUILD_RECORD
 
-    result = plan(read_json(Path(build_record), BUILD_RECORD))
+    result = plan(read_build_spec(Path(build_spec_record)))
     _warn(result.warnings)
     write_output_set(Path(folder), result.files, Path(index))
-    record = read_json(Path(index), INDEX)
-    record["decision"] = result.decision
-    write_json_if_changed(Path(index), record)
+    note_decision(Path(index), result.decision)
 
 
 @reports_errors
-def manifests_stage(deploy_record: str, push_record: str, folder: str, index: str) -> None:
-    render_manifests(deploy_record, push_record, folder, index)
+def manifests_stage(deploy_spec_record: str, push_record: str, folder: str, index: str) -> None:
+    render_manifests(deploy_spec_record, push_record, folder, index)
 
 
-def render_manifests(deploy_record: str, push_record: str, folder: str, index: str,
+def render_manifests(deploy_spec_record: str, push_record: str, folder: str, index: str,
                      quiet: bool = False) -> None:
     from hyscale_tasks.image.credentials import find_credentials
     from hyscale_tasks.image.names import pinned_reference
     from hyscale_tasks.manifests.base import PullSecret
     from hyscale_tasks.manifests.render import render_record
-    from hyscale_tasks.spec.records import DEPLOY_RECORD
 
-    record = read_json(Path(deploy_record), DEPLOY_RECORD)
+    record = read_deploy_spec(Path(deploy_spec_record))
     image = record["spec"].get("image") or {}
     credentials = find_credentials(image.get("registry"))
     pull_secret = PullSecret(credentials.registry, credentials.auth) if credentials else None
@@ -103,37 +106,35 @@ def render_manifests(deploy_record: str, push_record: str, folder: str, index: s
     # Manifests can carry secret values and registry credentials: owner-only, like the records.
     files = {m.file_name: (m.to_yaml().encode(), PRIVATE) for m in manifests}
     write_output_set(Path(folder), files, Path(index))
-    written = read_json(Path(index), INDEX)
-    written["pinnedImage"] = pinned
-    write_json_if_changed(Path(index), written)
+    note_pinned_image(Path(index), pinned)
 
 
 @reports_errors
-def build_stage(build_spec: str, dockerfiles: str, record: str, context_cache: str, log: str,
-                verbose: bool) -> Values:
+def build_stage(build_spec_record: str, dockerfiles: str, build_record: str, context_cache: str,
+                log: str, verbose: bool) -> Values:
     from hyscale_tasks.image.stages import run_build
     from hyscale_tasks.tasks.warmup import import_cluster_code
 
     # (after the docker SDK's import: the two would otherwise contend for the same modules)
     import_cluster_code()
-    run_build(Path(build_spec), Path(dockerfiles), Path(record), Path(context_cache), Path(log),
-              verbose)
-    return records_written(record)
+    run_build(Path(build_spec_record), Path(dockerfiles), Path(build_record), Path(context_cache),
+              Path(log), verbose)
+    return records_written(build_record)
 
 
 @reports_errors
-def push_stage(build_record: str, record: str, log: str, verbose: bool) -> Values:
+def push_stage(build_record: str, push_record: str, log: str, verbose: bool) -> Values:
     from hyscale_tasks.image.stages import run_push
 
-    run_push(Path(build_record), Path(record), Path(log), verbose)
-    return records_written(record)
+    run_push(Path(build_record), Path(push_record), Path(log), verbose)
+    return records_written(push_record)
 
 
 @reports_errors
-def cluster_stage(namespace: str, record: str, manifests_index: str) -> None:
+def cluster_stage(namespace: str, deploy_record: str, manifests_index: str) -> None:
     from hyscale_tasks.cluster.reachable import check
 
-    check(namespace, Path(record), Path(manifests_index))
+    check(namespace, Path(deploy_record), Path(manifests_index))
 
 
 def _say(message: str) -> None:
@@ -141,19 +142,18 @@ def _say(message: str) -> None:
 
 
 @reports_errors
-def deploy_stage(deploy_record: str, push_record: str, manifests_folder: str, manifests_index: str,
-                 namespace: str, record: str, log: str) -> None:
+def deploy_stage(deploy_spec_record: str, push_record: str, manifests_folder: str,
+                 manifests_index: str, namespace: str, deploy_record: str, log: str) -> None:
     from hyscale_tasks.cluster.deploy import run_deploy
     from hyscale_tasks.spec.model import service_from_record
-    from hyscale_tasks.spec.records import DEPLOY_RECORD
     from hyscale_tasks.tasks.uptodate import rendered_manifests
 
     # Under `doit -n`, the render may have run before this run's push: render again if the
     # digest it pinned is not the pushed one (a no-op when it is), so a deploy never applies
     # a stale image reference.
-    render_manifests(deploy_record, push_record, manifests_folder, manifests_index, quiet=True)
-    spec = read_json(Path(deploy_record), DEPLOY_RECORD)
+    render_manifests(deploy_spec_record, push_record, manifests_folder, manifests_index, quiet=True)
+    spec = read_deploy_spec(Path(deploy_spec_record))
     service = service_from_record(spec["spec"], spec["files"])
-    rendered = read_json(Path(manifests_index), INDEX)["files"]
+    rendered = read_manifests(Path(manifests_index))["files"]
     run_deploy(rendered_manifests(Path(manifests_index)), rendered, namespace, spec["app"],
-               service, Path(record), Path(log), _say, lambda message: _warn([message]))
+               service, Path(deploy_record), Path(log), _say, lambda message: _warn([message]))

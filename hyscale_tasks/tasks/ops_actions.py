@@ -6,6 +6,7 @@ from pathlib import Path
 
 from hyscale_tasks import lines
 from hyscale_tasks.files import write_json_if_changed
+from hyscale_tasks.stage_records import forget_deploy
 from hyscale_tasks.tasks.actions import reports_errors
 
 STATUS_WIDTHS = [30, 15, 20, 40, 40, 20]
@@ -60,7 +61,7 @@ def undeploy_action(namespace: str, app: str, services: list[str] | None, record
         for name in services:
             undeploy_service(cluster, namespace, app, name, _say, keep)
     for record in records:  # the next deploy must apply again
-        Path(record).unlink(missing_ok=True)
+        forget_deploy(Path(record))
     _say("Undeployment completed" + ("" if delete_volumes else
                                      " (volume claims kept; --delete-volumes removes them)"))
 

@@ -14,7 +14,6 @@ Reporters (tasks/reporter.py, the ``hyscale`` CLI) own one book and call it from
 from __future__ import annotations
 
 import inspect
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from doit.dependency import UptodateCalculator
 from doit.tools import config_changed
 
 from hyscale_tasks.errors import field_path
+from hyscale_tasks.stage_records import last_content
 
 # The records of tasks/paths.py, as a reason names them when one of them changed.
 RECORD_NOUNS = {
@@ -76,7 +76,7 @@ class ReasonBook:
         self._verdicts.pop(task.name, None)  # what its checks answer now is noted afresh
         for target in task.targets:
             if Path(target).name in COMPARED and target not in self._before:
-                self._before[target] = _read_json(Path(target))
+                self._before[target] = last_content(Path(target))
 
     def note(self, task_name: str, first_run: bool, stale: str | None) -> None:
         verdict = self._verdicts.setdefault(task_name, _Verdict())
@@ -103,8 +103,8 @@ class ReasonBook:
         ``add_success``; a task that wrote no note has none."""
         for target in task.targets:
             if Path(target).name in NOTED:
-                record = _read_json(Path(target))
-                note = record.get("note") if isinstance(record, dict) else None
+                record = last_content(Path(target))
+                note = record.get("note") if record is not None else None
                 if note:
                     return str(note)
         return None
@@ -127,7 +127,7 @@ class ReasonBook:
 
     def _changed(self, path: Path) -> str:
         if self._before.get(str(path)) is not None:
-            fields = changed_fields(self._before[str(path)], _read_json(path))
+            fields = changed_fields(self._before[str(path)], last_content(path))
             if fields:
                 shown = ", ".join(fields[:MAX_FIELDS])
                 more = f" and {len(fields) - MAX_FIELDS} more" if len(fields) > MAX_FIELDS else ""
@@ -230,9 +230,3 @@ def _words(path: tuple[str | int, ...]) -> str:
         return f"{kinds[str(path[0])]} {path[1]}"
     return field_path(list(path)) or "the record"
 
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None

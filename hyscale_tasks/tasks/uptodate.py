@@ -10,9 +10,18 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from hyscale_tasks.files import INDEX, output_set_intact, read_json, sha256_file
+from hyscale_tasks.files import output_set_intact, sha256_file
+from hyscale_tasks.stage_records import (
+    PushRecord,
+    last_build,
+    last_build_spec,
+    last_deploy_spec,
+    last_manifests,
+    last_push,
+    read_manifests,
+)
 
 
 class OutputsIntact:
@@ -26,13 +35,6 @@ class OutputsIntact:
 
     def __repr__(self) -> str:
         return f"generated files listed in {self.index} are present and unedited"
-
-
-def _record(path: Path) -> dict[str, Any] | None:
-    try:
-        return read_json(path)
-    except (OSError, ValueError):  # missing or corrupt: the stage that writes it is stale
-        return None
 
 
 # The key of a stage's doit values under which it keeps the digests of the records it wrote.
@@ -73,7 +75,7 @@ class RecordsAsWritten:
         return f"the records {names} are as the stage wrote them"
 
 
-def registry_serves(push: dict[str, Any]) -> bool:
+def registry_serves(push: PushRecord) -> bool:
     """One registry read (shared by the probes of one run): is the pushed digest still there?
 
     A registry that is down for now (5xx, no answer) cannot say, and a push could not happen
@@ -114,16 +116,18 @@ class ImageAvailable:
         self.push_record = push_record
 
     def __call__(self, task: Any, values: Any) -> bool:
-        built = _record(self.build_record)
+        # (missing or damaged: the stage that writes it is stale)
+        built = last_build(self.build_record)
         if built is None:
             return False
         if built.get("decision") == "prebuilt-image":
             return True
         if built.get("source") == "registry":  # found there, never in this engine: only there
-            where = built.get("push") or [None, None, None]
-            return registry_serves({"registry": where[0], "repository": where[1], "tag": where[2],
-                                    "digest": built.get("registryDigest")})
-        pushed = _record(self.push_record)
+            where: list[str] | list[None] = built.get("push") or [None, None, None]
+            return registry_serves(cast(PushRecord, {
+                "registry": where[0], "repository": where[1], "tag": where[2],
+                "digest": built.get("registryDigest")}))
+        pushed = last_push(self.push_record)
         if pushed is not None and pushed.get("imageId") == built.get("imageId") \
                 and registry_serves(pushed):
             return True
@@ -148,8 +152,8 @@ class ContextUnchanged:
         self.cache = cache
 
     def __call__(self, task: Any, values: Any) -> bool | None:
-        spec = _record(self.build_spec)
-        built = _record(self.build_record)
+        spec = last_build_spec(self.build_spec)
+        built = last_build(self.build_record)
         if spec is None or built is None:
             return False
         if built.get("decision") != "user-dockerfile":
@@ -173,8 +177,8 @@ class RegistryServes:
         self.push_record = push_record
 
     def __call__(self, task: Any, values: Any) -> bool:
-        built = _record(self.build_record)
-        pushed = _record(self.push_record)
+        built = last_build(self.build_record)
+        pushed = last_push(self.push_record)
         if built is None or pushed is None:
             return False
         if built.get("decision") == "prebuilt-image":
@@ -196,11 +200,11 @@ class ImagePinned:
     def __call__(self, task: Any, values: Any) -> bool:
         from hyscale_tasks.image.names import pinned_reference
 
-        spec = _record(self.deploy_spec)
-        rendered = _record(self.manifests_record)
+        spec = last_deploy_spec(self.deploy_spec)
+        rendered = last_manifests(self.manifests_record)
         if spec is None or rendered is None:
             return False
-        image = (spec.get("spec") or {}).get("image") or {}
+        image = spec["spec"].get("image") or {}
         return bool(rendered.get("pinnedImage") == pinned_reference(image, self.push_record))
 
     def __repr__(self) -> str:
@@ -235,7 +239,7 @@ def rendered_manifests(index: Path) -> list[dict[str, Any]]:
     """The manifests a render wrote, in the order it wrote them."""
     import yaml
 
-    record = read_json(index, INDEX)
+    record = read_manifests(index)
     folder = Path(record["folder"])
     return [yaml.safe_load((folder / name).read_text(encoding="utf-8"))
             for name in record["files"]]
@@ -255,8 +259,8 @@ class ClusterAnswers:
         self.namespace = namespace
 
     def __call__(self, task: Any, values: Any) -> bool:
-        spec = _record(self.build_spec)
-        image = (spec or {}).get("image") or {}
+        spec = last_build_spec(self.build_spec)
+        image = spec["image"] if spec is not None else {}
         if spec is not None and image.get("dockerfile") is None and \
                 not isinstance(image.get("buildSpec"), dict):
             return True  # a prebuilt image: the deploy itself is the first to need the cluster
@@ -287,7 +291,7 @@ class ClusterInSync:
         try:
             from hyscale_tasks.cluster.insync import drift
 
-            rendered = read_json(self.manifests_index, INDEX)["files"]
+            rendered = read_manifests(self.manifests_index)["files"]
             self.drift = drift(self.record, self.namespace, rendered)
         except Exception:  # unreachable cluster, bad record: deploy, and let it say what is wrong
             self.drift = "the cluster could not be read"
