@@ -2,6 +2,9 @@
 
 Anything raised as a :class:`HyscaleError` is the user's to fix: the CLI and the doit actions
 print its text and exit non-zero without a traceback. Every other exception is a bug.
+
+An error carries what failed and why (``cause``) apart from what to do next (``fix``); its text
+lays them out as every output shows them (:func:`layout`), and lines.py tags its lines.
 """
 
 from __future__ import annotations
@@ -9,9 +12,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+# How the lines after an error's cause are indented: HyScale's tags go on the cause's lines only.
+DETAIL_INDENT = "  "
+_FIX = f"{DETAIL_INDENT}fix: "
+
+
+def layout(cause: str, fix: str | None = None, details: str = "") -> str:
+    """An error's text: the cause, then ``  fix: ...`` and the (indented) detail lines."""
+    text = cause if fix is None else f"{cause}\n{_FIX}{fix}"
+    return f"{text}\n{details}" if details else text
+
 
 class HyscaleError(Exception):
-    """An expected failure, with a message that says what failed, why, and what to do next."""
+    """An expected failure: ``cause`` says what failed, where and why, ``fix`` what to do next
+    (None when the cause says it all), ``details`` indented lines that show why (a log's tail)."""
+
+    def __init__(self, cause: str, fix: str | None = None, details: str = "") -> None:
+        super().__init__(cause)
+        self.cause = cause
+        self.fix = fix
+        self.details = details
+
+    def __str__(self) -> str:
+        return layout(self.cause, self.fix, self.details)
 
 
 @dataclass(frozen=True)
@@ -31,10 +54,11 @@ class SpecError(HyscaleError):
     """A service spec or profile that cannot be used, located to its file, line and field."""
 
     def __init__(self, location: SpecLocation, cause: str, fix: str) -> None:
+        super().__init__(cause, fix)
         self.location = location
-        self.cause = cause
-        self.fix = fix
-        super().__init__(f"{location}: {cause}\n  fix: {fix}")
+
+    def __str__(self) -> str:
+        return layout(f"{self.location}: {self.cause}", self.fix, self.details)
 
 
 class CorruptRecordError(HyscaleError, ValueError):
@@ -50,7 +74,7 @@ class CorruptRecordError(HyscaleError, ValueError):
         self.reason = reason
         redo = f"that stage ({stage}), which writes it again" if stage \
             else "the stage that wrote it"
-        super().__init__(f"{path} is corrupt ({reason}).\n  fix: remove it; the next run redoes {redo}.")
+        super().__init__(f"{path} is corrupt ({reason}).", f"remove it; the next run redoes {redo}.")
 
 
 def field_path(parts: tuple[str | int, ...] | list[str | int]) -> str:

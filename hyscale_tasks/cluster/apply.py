@@ -100,7 +100,7 @@ def _resource(client: DynamicClient, manifest: dict[str, Any]) -> Any:
     except ResourceNotFoundError:
         raise ClusterError(
             f"The cluster does not serve {manifest['kind']} ({manifest['apiVersion']}), needed by "
-            f"{manifest['kind']} {manifest['metadata']['name']}.\n  fix: install what provides "
+            f"{manifest['kind']} {manifest['metadata']['name']}.", "install what provides "
             "it (e.g. Istio for Gateway/VirtualService), or remove it from the spec.") from None
 
 
@@ -175,7 +175,7 @@ def _check_owner(manifest: dict[str, Any], live: dict[str, Any] | None, namespac
             f"{kind} {name} in namespace {namespace} belongs to service "
             f"{theirs.get(SERVICE_LABEL, '?')} of app {theirs.get(APP_LABEL, '?')}, not to service "
             f"{ours.get(SERVICE_LABEL, '?')} of app {ours.get(APP_LABEL, '?')}; nothing was "
-            "changed.\n  fix: deploy to another namespace (-n, or namespace=), or rename the "
+            "changed.", "deploy to another namespace (-n, or namespace=), or rename the "
             "service; or undeploy the other one first.")
 
 
@@ -208,7 +208,7 @@ def apply_object(resource: Any, namespace: str, body: dict[str, Any], live: dict
         if body["kind"] not in REPLACEABLE:
             raise ClusterError(
                 f"Kubernetes cannot change {', '.join(fields)} of {what} in place, and replacing "
-                f"it would lose its data: {describe(exc)}\n  fix: put the spec back, or delete "
+                f"it would lose its data: {describe(exc)}", "put the spec back, or delete "
                 f"{what} yourself (kubectl delete) once its data is safe, and deploy again.") \
                 from None
         report(f"{what} replaced: {why(fields)}")
@@ -251,7 +251,7 @@ def _server_side_apply(resource: Any, namespace: str, body: dict[str, Any], what
                 raise
     except NotFoundError:
         raise ClusterError(f"Kubernetes refused to apply {what}: its namespace {namespace} is "
-                           "gone.\n  fix: run the deploy again.") from None
+                           "gone.", "run the deploy again.") from None
 
 
 def _read(resource: Any, name: str, namespace: str, what: str) -> dict[str, Any] | None:

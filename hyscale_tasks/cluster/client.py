@@ -72,8 +72,8 @@ _CONNECTIONS: dict[tuple[str, int], Cluster] = {}
 
 def _connect(path: Path) -> Cluster:
     if not path.is_file():
-        raise ClusterError(f"Cannot find kubeconfig(config) at {path}\n"
-                           "  fix: set KUBECONFIG to your cluster's kubeconfig, or create "
+        raise ClusterError(f"Cannot find kubeconfig(config) at {path}",
+                           "set KUBECONFIG to your cluster's kubeconfig, or create "
                            "~/.kube/config.")
     settings = client.Configuration()
     client_files = endpoint.client_file_folder()
@@ -81,8 +81,8 @@ def _connect(path: Path) -> Cluster:
         config.load_kube_config(config_file=str(path), client_configuration=settings,
                                 temp_file_path=str(client_files))
     except (ConfigException, OSError, ValueError, TypeError) as exc:
-        raise ClusterError(f"Kubeconfig {path} seems to be invalid: {exc}\n"
-                           "  fix: check it with 'kubectl config view'.") from None
+        raise ClusterError(f"Kubeconfig {path} seems to be invalid: {exc}",
+                           "check it with 'kubectl config view'.") from None
     context = current_context(path)
     with suppress(OSError):  # (only a later no-op's shortcut would be lost)
         endpoint.remember(path, context, settings, client_files)
@@ -112,8 +112,8 @@ def _check_kubernetes(response: Any, kubeconfig: Path, server: str) -> None:
     if content_type.lower().startswith("text/html"):
         raise ClusterError(
             f"{server} is not a Kubernetes API server: it answered with a web page "
-            f"(HTTP {response.status}, {content_type.split(';')[0]}).\n"
-            f"  fix: point the current context of {kubeconfig} at your cluster's API server "
+            f"(HTTP {response.status}, {content_type.split(';')[0]}).",
+            f"point the current context of {kubeconfig} at your cluster's API server "
             "('kubectl cluster-info' shows it), or set KUBECONFIG to the right file.")
 
 
@@ -127,8 +127,8 @@ def api_errors(doing: str) -> Iterator[None]:
             raise
         raise ClusterError(f"Kubernetes refused to {doing}: {describe(exc)}") from None
     except (urllib3.exceptions.HTTPError, OSError) as exc:
-        raise ClusterError(f"Cannot reach the cluster to {doing}: {_first_line(exc)}\n"
-                           f"  fix: check that the cluster in {kubeconfig_path()} is up and "
+        raise ClusterError(f"Cannot reach the cluster to {doing}: {_first_line(exc)}",
+                           f"check that the cluster in {kubeconfig_path()} is up and "
                            "reachable; run the same command again once it is.") from None
 
 

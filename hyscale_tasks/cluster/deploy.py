@@ -22,6 +22,7 @@ from hyscale_tasks.cluster.pods import container_log, list_pods
 from hyscale_tasks.cluster.reads import Reads
 from hyscale_tasks.cluster.storage import check_storage
 from hyscale_tasks.cluster.wait import read_workload, wait_for_rollout
+from hyscale_tasks.errors import layout
 from hyscale_tasks.files import write_if_changed
 from hyscale_tasks.spec.model import ServiceSpec
 from hyscale_tasks.stage_records import DeployRecord, last_deploy, write_deploy
@@ -75,16 +76,16 @@ def run_deploy(manifests: list[dict[str, Any]], rendered: dict[str, str], namesp
     log = _save_deploy_log(Reads(cluster.api), namespace, app, service.name, log_path, failure)
     if failure is not None:
         tail = "\n".join(f"    {line}" for line in log.splitlines()[-15:])
-        shown = f"\n  last lines of {failure.container or service.name}'s log:\n{tail}" if tail else ""
-        raise ClusterError(f"Deployment of {service.name} failed: {failure.reason}.\n"
-                           f"  fix: {failure.fix or 'see ' + str(log_path)}{shown}")
+        shown = f"  last lines of {failure.container or service.name}'s log:\n{tail}" if tail else ""
+        raise ClusterError(f"Deployment of {service.name} failed: {failure.reason}.",
+                           failure.fix or f"see {log_path}", shown)
     entry["ready"] = True
     write_deploy(record, entry)
     if _scaled_to_nothing(cluster, namespace, workload):
-        warn(f"{name} runs no pods: its replicas were set to 0 in the cluster (a scale), and the "
-             "spec sets no replicas, so the deploy keeps that count (as HyScale does).\n"
-             f"  fix: hyscale scale service -s {name} -a {app} -n {namespace} --to 1, or set "
-             "replicas in the spec.")
+        warn(layout(f"{name} runs no pods: its replicas were set to 0 in the cluster (a scale), "
+                    "and the spec sets no replicas, so the deploy keeps that count (as HyScale "
+                    "does).", f"hyscale scale service -s {name} -a {app} -n {namespace} --to 1, "
+                    "or set replicas in the spec."))
         return
     for line in service_address(cluster, namespace, app, service, wait=True):
         report(line)

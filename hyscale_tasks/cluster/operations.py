@@ -25,8 +25,8 @@ VOLUME_LABEL = "hyscale.io/volume-name"  # on the claims of a StatefulSet's volu
 
 
 def _not_deployed(namespace: str, app: str, service: str) -> ClusterError:
-    return ClusterError(f"{service} is not deployed in namespace {namespace} under app {app}\n"
-                        f"  fix: deploy it first (doit app={app} deploy:{service}), or check the "
+    return ClusterError(f"{service} is not deployed in namespace {namespace} under app {app}",
+                        f"deploy it first (doit app={app} deploy:{service}), or check the "
                         "namespace and kube context.")
 
 

@@ -52,18 +52,18 @@ def check(namespace: str, record: Path | None = None, manifests_index: Path | No
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if status != UNAUTHORIZED and not first.startswith(NO_ANSWER):
             # its own message and fix: no kubeconfig, an invalid one, a web server
-            raise ClusterUnreachableError(str(exc)) from None
+            raise ClusterUnreachableError(exc.cause, exc.fix, exc.details) from None
         context = _context(path)
         if status == UNAUTHORIZED:
             raise ClusterUnreachableError(
                 "Cluster authentication failed. Verify if cluster config is valid: the API "
-                f"server of kube context {context} in {path} refused its credentials (HTTP 401)."
-                "\n  fix: renew the credentials of that context (a new token or certificate: "
+                f"server of kube context {context} in {path} refused its credentials (HTTP 401).",
+                "renew the credentials of that context (a new token or certificate: "
                 "'kubectl get ns' must work), then deploy again; nothing was built or "
                 "deployed.") from None
         raise ClusterUnreachableError(
-            f"Failed to connect to cluster (kube context {context} in {path}): {first}\n"
-            "  fix: start the cluster or check the network to it ('kubectl cluster-info' must "
+            f"Failed to connect to cluster (kube context {context} in {path}): {first}",
+            "start the cluster or check the network to it ('kubectl cluster-info' must "
             "answer), or set KUBECONFIG to a cluster that is up; nothing was built or "
             "deployed.") from None
 

@@ -109,9 +109,9 @@ def delete_and_wait(resource: Any, name: str, namespace: str, what: str) -> bool
                 return True
             time.sleep(0.5)
     raise ClusterError(f"{what} was still there {DELETE_TIMEOUT}s after it was deleted: its pods "
-                       "may still be stopping, or a finalizer holds it.\n"
-                       f"  fix: look at it with 'kubectl get -o yaml' (metadata.finalizers, "
-                       "its pods) and run the deploy again once it is gone.")
+                       "may still be stopping, or a finalizer holds it.",
+                       "look at it with 'kubectl get -o yaml' (metadata.finalizers, its pods) "
+                       "and run the deploy again once it is gone.")
 
 
 @contextmanager

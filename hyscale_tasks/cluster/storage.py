@@ -48,29 +48,36 @@ def problem(service: str, wanted: list[tuple[str, str | None]],
             classes: list[dict[str, Any]]) -> str | None:
     """HyScale's message (and our fix) when ``classes`` (the cluster's StorageClasses) cannot
     provision the ``wanted`` claims; None when they can."""
+    found = _unprovisioned(service, wanted, classes)
+    return str(found) if found is not None else None
+
+
+def _unprovisioned(service: str, wanted: list[tuple[str, str | None]],
+                   classes: list[dict[str, Any]]) -> ClusterError | None:
     names = sorted(str((c.get("metadata") or {}).get("name")) for c in classes)
     allowed = ", ".join(names)
     if not classes:
-        return ("Volume validation failed. Error No storage class defined in your kubernetes "
-                "cluster. Please contact your cluster administrator\n"
-                f"  fix: the volumes of {service} need a StorageClass to provision them: ask "
-                "your cluster administrator for one (kind and minikube come with 'standard'), "
-                "then deploy again.")
+        return ClusterError("Volume validation failed. Error No storage class defined in your "
+                            "kubernetes cluster. Please contact your cluster administrator",
+                            f"the volumes of {service} need a StorageClass to provision them: "
+                            "ask your cluster administrator for one (kind and minikube come with "
+                            "'standard'), then deploy again.")
     unknown = sorted({c for _, c in wanted if c and c not in names})
     if unknown:
         volumes = ", ".join(v for v, c in wanted if c in unknown)
-        return (f"Volume validation failed. Error Storage class {', '.join(unknown)} in your "
-                f"hspec is found to be invalid , allowed values from your cluster are [{allowed}]"
-                f"\n  fix: set storageClass of volume {volumes} in {service}'s spec (or its "
-                f"profile) to one of: {allowed}; or leave it out to use the cluster's default "
-                "class.")
+        return ClusterError(f"Volume validation failed. Error Storage class "
+                            f"{', '.join(unknown)} in your hspec is found to be invalid , allowed "
+                            f"values from your cluster are [{allowed}]",
+                            f"set storageClass of volume {volumes} in {service}'s spec (or its "
+                            f"profile) to one of: {allowed}; or leave it out to use the cluster's "
+                            "default class.")
     plain = [volume for volume, storage_class in wanted if storage_class is None]
     if plain and not any(is_default(c) for c in classes):
-        return ("Volume validation failed. Error Missing default storage class from the cluster "
-                "so kindly define storage class in your hspec volumes "
-                f"[{', '.join(plain)}] , allowed values are : [{allowed}]\n"
-                f"  fix: set storageClass of volume {', '.join(plain)} in {service}'s spec to one "
-                f"of: {allowed} (the cluster has no default StorageClass).")
+        return ClusterError("Volume validation failed. Error Missing default storage class from "
+                            "the cluster so kindly define storage class in your hspec volumes "
+                            f"[{', '.join(plain)}] , allowed values are : [{allowed}]",
+                            f"set storageClass of volume {', '.join(plain)} in {service}'s spec "
+                            f"to one of: {allowed} (the cluster has no default StorageClass).")
     return None
 
 
@@ -91,6 +98,6 @@ def check_storage(reads: Reads, service: str, manifests: list[dict[str, Any]],
         warn(f"The storage classes of {service}'s volumes are not checked: this user may not "
              "list StorageClasses (HTTP 403).")
         return
-    found = problem(service, wanted, [dict(c) for c in classes])
-    if found:
-        raise ClusterError(found)
+    found = _unprovisioned(service, wanted, [dict(c) for c in classes])
+    if found is not None:
+        raise found

@@ -114,7 +114,7 @@ def read_workload(reads: Reads, kind: str, namespace: str, name: str) -> Live:
                       namespace=namespace, name=name)
     if found is None:
         raise ClusterError(f"{kind} {name} is not in namespace {namespace}: it was deleted "
-                           "while the deploy waited for it.\n  fix: run the deploy again.")
+                           "while the deploy waited for it.", "run the deploy again.")
     return found
 
 

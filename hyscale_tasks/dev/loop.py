@@ -30,6 +30,7 @@ from typing import Any
 from hyscale_tasks import lines
 from hyscale_tasks.dev.inputs import ALL, Graph, Inputs, inputs_of
 from hyscale_tasks.dev.turns import Outcome, Turn
+from hyscale_tasks.errors import layout
 from hyscale_tasks.stage_records import last_deploy_spec
 from hyscale_tasks.tasks.paths import service_paths
 
@@ -171,9 +172,9 @@ class DevLoop:
         else:
             self._failed.add(name)
             stage = outcome.failed_stage or "deploy"
-            lines.error(f"{name}: not deployed, the {stage} stage failed {seconds:.1f} s after "
-                        f"{why} (above: why).\n  fix: edit the files it names and save; still "
-                        "watching.")
+            lines.error(layout(f"{name}: not deployed, the {stage} stage failed {seconds:.1f} s "
+                               f"after {why} (above: why).",
+                               "edit the files it names and save; still watching."))
 
     def _reload(self) -> None:
         """The task graph after a turn: a spec may now name other files."""

@@ -82,8 +82,8 @@ def _read(path: Path, where: str, what: str) -> tuple[bytes, int]:
     try:
         return path.read_bytes(), path.stat().st_mode & 0o777
     except OSError as exc:
-        raise HyscaleError(f"{where}: {what} {path} cannot be read: {exc.strerror}\n"
-                           "  fix: give the path of an existing, readable file.") from None
+        raise HyscaleError(f"{where}: {what} {path} cannot be read: {exc.strerror}",
+                           "give the path of an existing, readable file.") from None
 
 
 def _artifact(result: DockerfilePlan, spec_dir: Path, sources: dict[str, str],

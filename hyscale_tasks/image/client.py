@@ -44,17 +44,18 @@ def docker_errors(doing: str, refused: str | None = None, fix: str | None = None
     except docker.errors.APIError as exc:
         said = exc.explanation or exc
         message = f"{refused}: {said}" if refused else f"Docker could not {doing}: {said}"
-        raise DockerError(f"{message}\n  fix: {fix}" if fix else message) from None
+        raise DockerError(message, fix or None) from None
     except docker.errors.DockerException as exc:
         raise DockerError(
-            f"Docker could not {doing}: {exc}\n  fix: start the Docker engine (dockerd) or point "
-            f"DOCKER_HOST at it; tried {_engine()}.") from None
+            f"Docker could not {doing}: {exc}",
+            f"start the Docker engine (dockerd) or point DOCKER_HOST at it; tried {_engine()}.") \
+            from None
     except (requests.exceptions.ConnectionError, urllib3.exceptions.ProtocolError,
             urllib3.exceptions.HTTPError) as exc:
         raise DockerError(
             f"Docker engine at {_engine()} went away while trying to {doing}: "
-            f"{_first_line(exc)}\n  fix: check that dockerd is running, then run the same "
-            "command again; finished stages are not repeated.") from None
+            f"{_first_line(exc)}", "check that dockerd is running, then run the same command "
+            "again; finished stages are not repeated.") from None
 
 
 def _first_line(exc: Any) -> str:

@@ -114,7 +114,7 @@ def unreadable(context: Path, exc: OSError | UnicodeDecodeError) -> HyscaleError
     else:
         what, why = Path(exc.filename or context), (exc.strerror or str(exc)).lower()
     return HyscaleError(
-        f"Cannot read {what} in the build context {context}: {why}.\n  fix: make it readable "
+        f"Cannot read {what} in the build context {context}: {why}.", "make it readable "
         f"(or fix the link), or keep it out of the image by listing it in {context}/.dockerignore; "
         "then run the same command again.")
 

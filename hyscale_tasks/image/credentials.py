@@ -72,7 +72,7 @@ class RegistryConfigError(HyscaleError):
 
     def __init__(self, cause: str, fix: str) -> None:
         super().__init__(f"{REGISTRY_CONFIG}: {cause} (its value is not shown: it holds registry "
-                         f"credentials).\n  fix: {fix}")
+                         "credentials).", fix)
 
 
 def docker_config_file() -> Path:
@@ -155,8 +155,8 @@ def find_credentials(registry: str | None) -> RegistryCredentials | None:
         config = auth.load_config(**sdk_args)
         found = config.resolve_authconfig(registry if registry not in _DOCKER_HUB_ALIASES else None)
     except errors.DockerException as exc:
-        raise HyscaleError(f"Cannot read registry credentials from {where}: {exc}\n"
-                           f"  fix: {login_fix(registry)}.") from None
+        raise HyscaleError(f"Cannot read registry credentials from {where}: {exc}",
+                           f"{login_fix(registry)}.") from None
     if not found:
         return None
     username = found.get("username") or found.get("Username")

@@ -27,7 +27,7 @@ from hyscale_tasks.image.streams import StreamLog, follow
 def missing_login(registry: str) -> DockerError:
     if registry_config() is not None:  # logins come from the setting, never the file
         return DockerError(f"Cannot find {registry} credentials in the docker config given in "
-                           f"{REGISTRY_CONFIG}.\n  fix: {login_fix(registry)}.")
+                           f"{REGISTRY_CONFIG}.", f"{login_fix(registry)}.")
     return DockerError(f"Cannot find {registry} credentials. Do 'docker login {registry}' to "
                        "continue with the deployment")
 
@@ -44,10 +44,10 @@ def check_login(client: docker.DockerClient, credentials: RegistryCredentials) -
             raise RegistryUnavailableError(registry, f"answered the Docker engine's login check: {said}") \
                 from None
         if _UNREACHABLE.search(said):
-            raise DockerError(f"Cannot reach registry {registry}: {said}\n  fix: check that the "
+            raise DockerError(f"Cannot reach registry {registry}: {said}", "check that the "
                               "registry is up and its address in image.registry is right.") from None
-        raise DockerError(f"Failed to authenticate with the docker registry {registry}: {said}\n"
-                          f"  fix: {login_fix(registry)}.") from None
+        raise DockerError(f"Failed to authenticate with the docker registry {registry}: {said}",
+                          f"{login_fix(registry)}.") from None
     except docker.errors.DockerException:
         with docker_errors(f"log in to {registry}"):
             raise
@@ -75,7 +75,7 @@ def push(client: docker.DockerClient, image_id: str, target: ImageName,
             aux = follow(events, log, f"push image {target.reference}")
         except DockerError as exc:
             if _UNAVAILABLE.search(str(exc).split("\n", 1)[0]):  # the error, not the log tail
-                raise DockerError(f"Registry {target.registry} is unavailable: {exc}\n  fix: wait "
+                raise DockerError(f"Registry {target.registry} is unavailable: {exc}", "wait "
                                   "until the registry is back, then run the same command again; "
                                   "finished stages are not repeated.") from None
             raise

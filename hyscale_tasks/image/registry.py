@@ -48,9 +48,10 @@ class RegistryUnavailableError(RegistryError):
     def __init__(self, registry: str, what: str) -> None:
         self.registry = registry
         self.what = what  # "answered HTTP 503 Service Unavailable", "did not answer within 10 s"
-        super().__init__(f"Registry {registry} is unavailable: it {what}.\n  fix: wait until the "
-                         "registry is back (or check image.registry in the spec), then run the "
-                         "same command again; finished stages are not repeated.")
+        super().__init__(f"Registry {registry} is unavailable: it {what}.",
+                         "wait until the registry is back (or check image.registry in the "
+                         "spec), then run the same command again; finished stages are not "
+                         "repeated.")
 
 
 def timeout() -> float:
@@ -150,13 +151,12 @@ def read(image: ImageName, credentials: RegistryCredentials | None, path: str, a
     except urllib.error.HTTPError as exc:
         if exc.code == 404:
             return None
-        raise _unavailable(image.registry, exc) or RegistryError(_refusal(image, exc.code)) \
-            from None
+        raise _unavailable(image.registry, exc) or _refusal(image, exc.code) from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise _unavailable(image.registry, exc) or RegistryError(
-            f"Cannot reach registry {image.registry} ({reason}).\n"
-            "  fix: check that the registry is up and its address is right.") from None
+            f"Cannot reach registry {image.registry} ({reason}).",
+            "check that the registry is up and its address is right.") from None
 
 
 # Bearer tokens by (registry host, repository), for the reads of one process (one stage).
@@ -201,8 +201,7 @@ def _token(challenge: str, credentials: RegistryCredentials | None, image: Image
         with urllib.request.urlopen(request, timeout=timeout()) as response:
             body = json.loads(response.read())
     except urllib.error.HTTPError as exc:
-        raise _unavailable(image.registry, exc) or RegistryError(_refusal(image, exc.code)) \
-            from None
+        raise _unavailable(image.registry, exc) or _refusal(image, exc.code) from None
     except (urllib.error.URLError, OSError) as exc:
         raise _unavailable(image.registry, exc) or RegistryError(
             f"Cannot get a token from registry {image.registry}: {exc}") from None
@@ -211,9 +210,9 @@ def _token(challenge: str, credentials: RegistryCredentials | None, image: Image
     return str(body.get("token") or body.get("access_token") or "")
 
 
-def _refusal(image: ImageName, status: int) -> str:
+def _refusal(image: ImageName, status: int) -> RegistryError:
     if status in (401, 403):
-        return (f"Registry {image.registry} refused the login for {image.repository} "
-                f"(HTTP {status}).\n  fix: docker login {image.registry}")
-    return f"Registry {image.registry} answered HTTP {status} for {image.reference}."
+        return RegistryError(f"Registry {image.registry} refused the login for {image.repository} "
+                             f"(HTTP {status}).", f"docker login {image.registry}")
+    return RegistryError(f"Registry {image.registry} answered HTTP {status} for {image.reference}.")
 

@@ -173,8 +173,8 @@ def _record_registry_image(built: BuildRecord, target: ImageName,
     if served != digest:
         raise HyscaleError(
             f"{target.reference} changed in the registry since the build stage found it there "
-            f"({digest}; now {served or 'no such tag'}), and this image was not built here.\n"
-            "  fix: run the same command again: the build stage builds it or finds it anew.")
+            f"({digest}; now {served or 'no such tag'}), and this image was not built here.",
+            "run the same command again: the build stage builds it or finds it anew.")
     note = f"{reuse.IN_REGISTRY} ({digest}): {target.reference}; nothing pushed"
     with StreamLog(log_path, False) as log:
         log.write(note)

@@ -33,7 +33,7 @@ def apply_snippets(manifests: Manifests, snippets: list[dict[str, Any]], ctx: Re
             except MergeKeyError as exc:
                 raise HyscaleError(
                     f"{snippet['field']}: k8s snippet {snippet['file']} cannot be merged into "
-                    f"the {doc['kind']}: {exc}.\n  fix: lists of objects can be merged only "
+                    f"the {doc['kind']}: {exc}.", "lists of objects can be merged only "
                     "for 'containers' and 'ports' (matched by name); patch a list the "
                     "generated manifest does not have, or drop that list from the snippet."
                 ) from None

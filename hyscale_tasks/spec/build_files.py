@@ -64,7 +64,7 @@ def check_present(build_spec: BuildSpecRecord) -> None:
         cause, fix = found
         location = _location(entry)
         if location is None:
-            raise HyscaleError(f"{where(entry)}: {cause}\n  fix: {fix}")
+            raise HyscaleError(f"{where(entry)}: {cause}", fix)
         raise SpecError(location, cause, fix)
 
 

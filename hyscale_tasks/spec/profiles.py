@@ -27,10 +27,11 @@ def find_profile(spec_dir: Path, profile: str, service: str) -> Path:
     if not found:
         raise HyscaleError(
             f"Profile not found for services {service}: no {profile}-{service}.hprof in "
-            f"{spec_dir} or {spec_dir / 'profiles'}.\n  fix: create that file (it needs "
-            f"'environment: {profile}' and 'overrides: {service}'), or render without profile=.")
+            f"{spec_dir} or {spec_dir / 'profiles'}.",
+            f"create that file (it needs 'environment: {profile}' and 'overrides: {service}'), "
+            "or render without profile=.")
     if len(found) > 1:
         raise HyscaleError(
-            f"Service {service} cannot have multiple profiles: {found[0]} and {found[1]}.\n"
-            "  fix: keep one of the two files.")
+            f"Service {service} cannot have multiple profiles: {found[0]} and {found[1]}.",
+            "keep one of the two files.")
     return found[0]

@@ -26,6 +26,8 @@ from typing import Any
 from doit.dependency import DatabaseException, SqliteDB
 from doit.exceptions import InvalidCommand
 
+from hyscale_tasks.errors import layout
+
 BUSY_TIMEOUT_MS = 120_000
 
 
@@ -35,10 +37,10 @@ def unusable(path: Path, cause: object, what: str = "doit state database") -> In
         reason = "a task record is not valid JSON"
     else:  # doit wraps sqlite's own reason in two lines of advice of its own
         reason = str(cause).rsplit("Original error:", 1)[-1].strip() or type(cause).__name__
-    return InvalidCommand(
-        f"The {what} {path} cannot be used ({reason}).\n"
-        f"  fix: remove it (rm -r '{path}'); the next run checks every stage anew, and "
-        "stages whose outputs are unchanged write nothing.")
+    return InvalidCommand(layout(
+        f"The {what} {path} cannot be used ({reason}).",
+        f"remove it (rm -r '{path}'); the next run checks every stage anew, and stages whose "
+        "outputs are unchanged write nothing."))
 
 
 class LockedSqliteDB(SqliteDB):  # type: ignore[misc]  # doit ships no type hints

@@ -90,14 +90,14 @@ def _resolve(base: Path) -> Context:
         if len(available) != 1:
             listed = ", ".join(available) if available else "none"
             raise HyscaleError(f"Choose an app: {apps_dir} holds {len(available)} apps "
-                               f"({listed}).\n  fix: run 'doit app=<name>' with one of them, or "
+                               f"({listed}).", "run 'doit app=<name>' with one of them, or "
                                "'doit apps=<folder> app=<name>'.")
         app = available[0]
     names.check_app(app)
     if app not in available and named_specs() is None:  # named specs need no app folder
-        raise HyscaleError(f"App '{app}' not found: {apps_dir / app} holds no .hspec file.\n"
-                           f"  fix: use one of: {', '.join(available) or 'none'}; or point "
-                           "apps= at the folder that holds your app.")
+        raise HyscaleError(f"App '{app}' not found: {apps_dir / app} holds no .hspec file.",
+                           f"use one of: {', '.join(available) or 'none'}; or point apps= at "
+                           "the folder that holds your app.")
     namespace = names.check_namespace(_variable("namespace") or app)
     profile = _variable("profile")
     if profile is not None:

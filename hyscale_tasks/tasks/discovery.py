@@ -73,7 +73,7 @@ def discover(app_dir: Path, profile: str | None) -> list[ServiceEntry]:
         name = _service_name(data, spec_path)
         if name in entries:
             raise HyscaleError(f"Two specs define service '{name}': {entries[name].spec_path} and "
-                               f"{spec_path}.\n  fix: give each service its own name.")
+                               f"{spec_path}.", "give each service its own name.")
         profile_path = None
         if profile is not None:
             found = profile_candidates(spec_path.parent, profile, name)
