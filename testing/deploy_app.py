@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hyscale_tasks.cluster.client import READ_RETRIES, REQUEST_TIMEOUT
+from hyscale_tasks.cluster.client import READ_RETRIES
+from hyscale_tasks.cluster.endpoint import REQUEST_TIMEOUT
 from hyscale_tasks.spec.names import normalize
 from testing.cluster import Cluster
 from testing.proxy import FaultProxy
@@ -96,11 +97,12 @@ class DeployApp(Workspace):
                               "runCommands": run}}
 
     def web(self, service: str = "web", *, built: bool = False, props: dict[str, str] | None = None,
-            secrets: dict[str, str] | None = None, replicas: int | None = None,
+            secrets: dict[str, str] | None = None, replicas: int | dict[str, Any] | None = None,
             memory: str | None = None, external: bool = False, tag: str = "1.0",
             health: bool = False, run: str = SERVE_HTTP, **more: Any) -> Path:
         """A Deployment service: httpd on 8080 (the test image, or when built ``run``), props,
-        map secrets, an HTTP health check if ``health``; ``more`` adds spec fields as they are."""
+        map secrets, an HTTP health check if ``health``; ``more`` adds spec fields as they are.
+        ``replicas``: a count, or HyScale's autoscaling (``{"min": 1, "max": 3, ...}``)."""
         spec: dict[str, Any] = {"name": service, "image": self._image(service, built, run, tag)}
         if replicas is not None:
             spec["replicas"] = replicas
@@ -185,8 +187,10 @@ def assert_converges(app: DeployApp, api: Any, service: str = "web", rerun: bool
         assert f"deploy:{service}" in app.deploy(service).executed
     assert app.deploy(service).executed == []
     live = client.AppsV1Api(api).read_namespaced_deployment(service, app.namespace)
-    assert live.status.ready_replicas == 1
-    assert live.metadata.annotations["hyscale.io/service-manifests-digest"] == \
+    ready = live.status.ready_replicas if live.status else None
+    annotations = (live.metadata.annotations if live.metadata else None) or {}
+    assert ready == 1
+    assert annotations.get("hyscale.io/service-manifests-digest") == \
         app.deploy_record(service)["serviceDigest"]
 
 
@@ -195,9 +199,9 @@ def current_pods(api: Any, namespace: str, service: str) -> list[str]:
     kubernetes ApiClient."""
     from kubernetes import client
 
-    return sorted(p.metadata.name for p in client.CoreV1Api(api).list_namespaced_pod(
+    pods = client.CoreV1Api(api).list_namespaced_pod(
         namespace, label_selector=f"hyscale.io/service-name={service}").items
-        if not p.metadata.deletion_timestamp)
+    return sorted(str(p.metadata.name) for p in pods if p.metadata and not p.metadata.deletion_timestamp)
 
 
 def exec_in(api: Any, namespace: str, pod: str, container: str, script: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 import pytest
 import yaml
@@ -14,8 +15,8 @@ from testing.workspace import APPS, Workspace
 CASES = [("hello", None), ("store", None), ("shop", None), ("shop", "dev"), ("shop", "prod")]
 
 
-def _manifests(workspace: Workspace, app: str) -> dict[str, dict[str, dict]]:
-    found: dict[str, dict[str, dict]] = {}
+def _manifests(workspace: Workspace, app: str) -> dict[str, dict[str, dict[str, Any]]]:
+    found: dict[str, dict[str, dict[str, Any]]] = {}
     for path in sorted((workspace.home / "apps" / app).glob("*/generated-files/manifests/*.yaml")):
         found.setdefault(path.parts[-4], {})[path.name] = yaml.safe_load(path.read_text())
     return found

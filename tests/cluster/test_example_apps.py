@@ -84,8 +84,8 @@ def examples(shared_cluster: Cluster, registry: Registry, request: pytest.Fixtur
             if example == "store":
                 # List-form secrets name a Secret the user creates first, as the app's README says.
                 core = shared_cluster.core()
-                core.create_namespace({"metadata": {"name": app.namespace}})
-                core.create_namespaced_secret(app.namespace, {
+                core.create_namespace({"metadata": {"name": app.namespace}})  # type: ignore[arg-type]
+                core.create_namespaced_secret(app.namespace, {  # type: ignore[arg-type]
                     "metadata": {"name": f"{app.name}-store"},
                     "stringData": {"STORE_PASSWORD": STORE_PASSWORD}})
             started[example] = Deploying(app, args, app.start(f"app={app.name}", *args, "deploy"))
@@ -197,8 +197,8 @@ def test_shop_deploys_every_service_with_the_prod_profile(examples: dict[str, De
         ns, label_selector="hyscale.io/service-name=frontend").items
         if not p.metadata.deletion_timestamp]
     assert len(frontends) == 3
-    for pod in frontends:
-        assert {s.name: s.ready for s in pod.status.container_statuses} == \
+    for frontend in frontends:
+        assert {s.name: s.ready for s in frontend.status.container_statuses} == \
             {"frontend": True, "metrics": True}
 
     # the frontend serves the shop, and the sidecar's port, on the same Service, answers

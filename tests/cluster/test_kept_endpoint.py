@@ -123,7 +123,7 @@ def _refused(cluster: Cluster, authorization: str) -> bool:
     """Whether the API server now refuses this Authorization header (its authenticator keeps a
     token's verdict for a few seconds)."""
     settings = client.Configuration()
-    config.load_kube_config(config_file=str(cluster.kubeconfig),  # type: ignore[no-untyped-call]
+    config.load_kube_config(config_file=str(cluster.kubeconfig),
                             client_configuration=settings)
     settings.cert_file = settings.key_file = None
     settings.api_key = {"BearerToken": authorization}
@@ -131,7 +131,7 @@ def _refused(cluster: Cluster, authorization: str) -> bool:
         try:
             client.CoreV1Api(api).get_api_resources()
         except client.ApiException as exc:
-            return exc.status == 401
+            return bool(exc.status == 401)
     return False
 
 

@@ -119,7 +119,11 @@ def test_logs_follow_streams_new_lines(deployed: DeployApp, shared_cluster: Clus
     lines: queue.Queue[str] = queue.Queue()
     assert process.stdout is not None
     stdout = process.stdout
-    threading.Thread(target=lambda: [lines.put(line) for line in stdout], daemon=True).start()
+    def read() -> None:
+        for line in stdout:
+            lines.put(line)
+
+    threading.Thread(target=read, daemon=True).start()
     try:
         def next_line(timeout: float = 30) -> str:
             try:

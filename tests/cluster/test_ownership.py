@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 from kubernetes import client
 
@@ -175,13 +176,14 @@ def test_objects_an_older_version_applied_are_taken_over(new_app: NewApp, cluste
     app.deploy("web")
     name = f"{app.name}-web"
     core = _core(cluster)
-    old = {"apiVersion": "v1", "kind": "ConfigMap",
-           "metadata": {"name": name, "labels": {APP_LABEL: app.name, SERVICE_LABEL: "web"}},
-           "data": {"GREETING": "hi", "GONE": "since removed from the spec"}}
+    old: dict[str, Any] = {
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": name, "labels": {APP_LABEL: app.name, SERVICE_LABEL: "web"}},
+        "data": {"GREETING": "hi", "GONE": "since removed from the spec"}}
     core.delete_namespaced_config_map(name, app.namespace)
     # as the old versions did: a create by the python client (field manager OpenAPI-Generator),
     # carrying the last-applied annotation
-    core.create_namespaced_config_map(app.namespace, {**old, "metadata": {
+    core.create_namespaced_config_map(app.namespace, {**old, "metadata": {  # type: ignore[arg-type]
         **old["metadata"], "annotations": {"hyscale.io/last-applied-configuration": json.dumps(old)}}})
 
     app.edit_spec("web", props={"GREETING": "hello"})

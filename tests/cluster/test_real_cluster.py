@@ -40,16 +40,16 @@ def web(cluster: Cluster, registry: Registry) -> tuple[str, Any]:
     namespace = cluster.namespace("kube")
     secret = cluster.core().create_namespaced_secret(namespace, pull_secret(registry)).metadata.name
     core = cluster.core()
-    core.create_namespaced_persistent_volume_claim(namespace, {
+    core.create_namespaced_persistent_volume_claim(namespace, {  # type: ignore[arg-type]
         "metadata": {"name": "data"},
         "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}})
-    core.create_namespaced_pod(namespace, {
+    core.create_namespaced_pod(namespace, {  # type: ignore[arg-type]
         "metadata": {"name": "web", "labels": {"app": "web"}},
         "spec": {"imagePullSecrets": [{"name": secret}],
                  "containers": [{"name": "web", "image": _app_image(), "imagePullPolicy": "Always",
                                  "volumeMounts": [{"name": "data", "mountPath": "/data"}]}],
                  "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "data"}}]}})
-    core.create_namespaced_service(namespace, {
+    core.create_namespaced_service(namespace, {  # type: ignore[arg-type]
         "metadata": {"name": "web"},
         "spec": {"type": "NodePort", "selector": {"app": "web"},
                  "ports": [{"port": 80, "targetPort": 8080}]}})
@@ -107,7 +107,7 @@ def test_a_pod_without_the_pull_secret_cannot_pull_the_test_image(cluster: Clust
     cached on the node's side that would make a missing secret go unnoticed)."""
     namespace = cluster.namespace("kube")
     core = cluster.core()
-    core.create_namespaced_pod(namespace, {
+    core.create_namespaced_pod(namespace, {  # type: ignore[arg-type]
         "metadata": {"name": "nosecret"},
         "spec": {"containers": [{"name": "web", "image": _app_image(), "imagePullPolicy": "Always"}]}})
 
@@ -123,7 +123,7 @@ def test_the_tools_requests_are_in_the_audit_log(cluster: Cluster) -> None:
     namespace = cluster.namespace("kube")
     tool = client.CoreV1Api(config.new_client_from_config(config_file=str(cluster.kubeconfig)))
     mark = len(cluster.audit())
-    tool.create_namespaced_config_map(namespace, {"metadata": {"name": "seen"}})
+    tool.create_namespaced_config_map(namespace, {"metadata": {"name": "seen"}})  # type: ignore[arg-type]
     tool.read_namespaced_config_map("seen", namespace)
     cluster.core().read_namespaced_config_map("seen", namespace)  # the tests' own: not counted
     seen = [(r["verb"], r["resource"], r["name"], r["code"]) for r in cluster.audit()[mark:]]

@@ -157,7 +157,7 @@ def test_the_shared_pull_secret_stamped_again_with_the_same_content_is_not_drift
 def test_an_unrelated_object_of_the_namespace_is_not_drift(new_app: NewApp, cluster: Cluster) -> None:
     """Other tools' objects in the namespace, and other apps', are none of the check's business."""
     app = _deployed(new_app, cluster)
-    client.CoreV1Api(cluster.api_client()).create_namespaced_config_map(app.namespace, {
+    client.CoreV1Api(cluster.api_client()).create_namespaced_config_map(app.namespace, {  # type: ignore[arg-type]
         "metadata": {"name": "someone-elses"}, "data": {"A": "1"}})
 
     assert app.deploy("web").executed == []

@@ -7,7 +7,8 @@ fixture in conftest.py); this module sorts last, so the wait overlaps the other 
 
 from __future__ import annotations
 
-from hyscale_tasks.cluster.client import READ_RETRIES, REQUEST_TIMEOUT
+from hyscale_tasks.cluster.client import READ_RETRIES
+from hyscale_tasks.cluster.endpoint import REQUEST_TIMEOUT
 from testing.deploy_app import StalledDeploy, assert_converges
 from testing.workspace import assert_failed_cleanly
 

@@ -94,7 +94,7 @@ def _setups(image: str, no_handler: str) -> dict[str, Callable[[Cluster, str], s
 
     def deploy(**pod: Any) -> Callable[[Cluster, str], str]:
         def make(cluster: Cluster, namespace: str) -> str:
-            cluster.apps().create_namespaced_deployment(namespace, _deployment(image, **pod))
+            cluster.apps().create_namespaced_deployment(namespace, _deployment(image, **pod))  # type: ignore[arg-type]
             return "Deployment"
         return make
 
@@ -104,9 +104,9 @@ def _setups(image: str, no_handler: str) -> dict[str, Callable[[Cluster, str], s
             cluster.wait_for(lambda: cluster.core().read_namespaced_resource_quota(
                 "no-pods", namespace).status.hard, what="the quota controller to count the namespace")
             if kind == "StatefulSet":
-                cluster.apps().create_namespaced_stateful_set(namespace, _stateful_set(image))
+                cluster.apps().create_namespaced_stateful_set(namespace, _stateful_set(image))  # type: ignore[arg-type]
             else:
-                cluster.apps().create_namespaced_deployment(namespace, _deployment(image))
+                cluster.apps().create_namespaced_deployment(namespace, _deployment(image))  # type: ignore[arg-type]
             return kind
         return make
 
@@ -265,7 +265,7 @@ def test_a_wait_that_reaches_its_deadline_names_the_warnings_it_saw(
     kubelet warned about is in the message, and the diagnosis says the login was never tried."""
     namespace = cluster.namespace("ff")
     image = f"{registry.host}/hyscale-tests/testapp:1.0"
-    cluster.apps().create_namespaced_deployment(namespace, _deployment(
+    cluster.apps().create_namespaced_deployment(namespace, _deployment(  # type: ignore[arg-type]
         image, imagePullSecrets=[{"name": "nobody-made-it"}], container={"imagePullPolicy": "Always"}))
     cluster.wait_for(lambda: [e for e in cluster.core().list_namespaced_event(namespace).items
                               if (e.message or "").startswith("Failed to pull image")],

@@ -56,7 +56,7 @@ def test_a_pull_made_before_the_pull_secret_could_be_read_is_waited_through(
         cluster: Cluster, registry: Registry) -> None:
     namespace = cluster.namespace("retry")
     image = f"{registry.host}/hyscale-tests/testapp:1.0"
-    cluster.apps().create_namespaced_deployment(namespace, _deployment(namespace, image))
+    cluster.apps().create_namespaced_deployment(namespace, _deployment(namespace, image))  # type: ignore[arg-type]
     outcome: list[Diagnosis | None] = []
     waiting = threading.Thread(target=lambda: outcome.append(_wait(cluster, namespace)), daemon=True)
     waiting.start()
@@ -81,7 +81,7 @@ def test_a_pull_refused_with_the_secret_in_place_is_final_at_once(cluster: Clust
     namespace = cluster.namespace("retry")
     cluster.core().create_namespaced_secret(namespace, pull_secret(registry))
     missing = f"{registry.host}/hyscale-tests/testapp:no-such-tag"
-    cluster.apps().create_namespaced_deployment(namespace, _deployment(namespace, missing))
+    cluster.apps().create_namespaced_deployment(namespace, _deployment(namespace, missing))  # type: ignore[arg-type]
 
     found = _wait(cluster, namespace)
 
@@ -96,7 +96,7 @@ def test_a_secret_volume_whose_secret_comes_a_moment_late_is_waited_through(
     namespace = cluster.namespace("retry")
     cluster.core().create_namespaced_secret(namespace, pull_secret(registry))
     image = f"{registry.host}/hyscale-tests/testapp:1.0"
-    cluster.apps().create_namespaced_deployment(namespace, _deployment(
+    cluster.apps().create_namespaced_deployment(namespace, _deployment(  # type: ignore[arg-type]
         namespace, image, volumes=[{"name": "config", "secret": {"secretName": "late"}}],
         container={"volumeMounts": [{"name": "config", "mountPath": "/etc/late"}]}))
     outcome: list[Diagnosis | None] = []

@@ -10,10 +10,12 @@ import pytest
 from hyscale_tasks.dockerfile.generate import decide, plan
 from hyscale_tasks.errors import HyscaleError, SpecError
 from hyscale_tasks.spec.records import make_records
+from hyscale_tasks.stage_records import BuildSpecRecord
 
 
-def _record(tmp_path: Path, build: dict[str, Any]) -> dict[str, Any]:
-    return {"image": {"name": "x", "buildSpec": build}, "specDir": str(tmp_path), "buildFiles": []}
+def _record(tmp_path: Path, build: dict[str, Any]) -> BuildSpecRecord:
+    return {"app": "app", "service": "x", "specFile": str(tmp_path / "x.hspec"), "specDir": str(tmp_path),
+            "image": {"name": "x", "buildSpec": build}, "buildFiles": []}
 
 
 @pytest.mark.parametrize(("image", "decision"), [

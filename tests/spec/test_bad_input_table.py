@@ -36,7 +36,7 @@ BOMB = 'a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n'
     f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]\n"
     for previous, name in zip("abcdefgh", "bcdefghi", strict=True))
 
-Setup = Callable[[Path], None]
+Setup = Callable[[Path], object]
 
 
 @dataclass(frozen=True)

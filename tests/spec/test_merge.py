@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from hyscale_tasks.spec.merge import (
@@ -15,7 +17,7 @@ from hyscale_tasks.spec.merge import (
 KEYS = {"items": "key"}
 REPLACE = frozenset({"replaced", "replacedEmpty", "replacedObjects"})
 
-SOURCE = {
+SOURCE: dict[str, Any] = {
     "model": {"key": "key", "a": "val1", "b": "val2"},
     "items": [{"key": "k1", "a": "v1"}, {"key": "k2", "a": "v21", "b": "v22"}],
     "flag": False, "count": 0,
