@@ -1,4 +1,4 @@
-"""The tool next to its peers, side by side on the real test cluster (issue #12, points 2 and 3).
+"""The tool next to its peers, side by side on the real test cluster.
 
 One app of 10 services (benchmarks/peersapp.py: 4 generated Dockerfiles, 1 user Dockerfile, 4
 images used as they are, 1 stateful service on an image used as it is; props, secrets, HTTP

@@ -1,4 +1,4 @@
-"""How the deploy's cost grows with the number of services (issue #12, point 4), on the test cluster.
+"""How the deploy's cost grows with the number of services, on the test cluster.
 
 For one app of 5, 10, 20 and 40 services (the services of ``benchmarks/bench_deploy.py``: the
 prebuilt test image from the authenticated test registry, props, map secrets, a port; no health

@@ -26,7 +26,6 @@ import json
 import secrets
 import time
 import urllib.parse
-from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -141,7 +140,3 @@ def actions(records: Iterable[dict[str, Any]], resource: str, name: str | None =
     return [str(r.get("action")) for r in records
             if r.get("resource") == resource and not r.get("subresource")
             and (name is None or r.get("name") == name or r.get("action") == "create")]
-
-
-def summary(records: Iterable[dict[str, Any]]) -> Counter[str]:
-    return Counter(f"{r['verb']} {r.get('resource') or r['path']}" for r in records)

@@ -25,7 +25,6 @@ from testing.workspace import REPO
 
 WAIT = 240.0  # seconds a turn may take on a loaded 2-core machine (a build, a push, a rollout)
 STAGE_LINE = re.compile(r"^\[INFO\]  ([a-z0-9-]+): (spec|dockerfile|build|push|manifests|deploy): (.*)$")
-URL = re.compile(r"^\[INFO\]  ([a-z0-9-]+): (http://127\.0\.0\.1:\d+) forwards")
 
 
 @dataclass

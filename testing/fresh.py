@@ -1,6 +1,6 @@
-"""A fresh CI runner, for the tests of issue #11: a copy of an app's files with new mtimes, an
-empty HYSCALE_HOME, the same login, and a Docker engine with an empty data-root, behind relays
-that count what reaches that engine and the registry."""
+"""A fresh CI runner, for the tests that it builds and pushes nothing the registry has already: a
+copy of an app's files with new mtimes, an empty HYSCALE_HOME, the same login, and a Docker engine
+with an empty data-root, behind relays that count what reaches that engine and the registry."""
 
 from __future__ import annotations
 

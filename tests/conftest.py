@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from testing.registry import Registry, ServicesMissingError, write_docker_config
+from testing.registry import Registry, ServicesMissingError
 from testing.workspace import Workspace
 
 
@@ -37,10 +37,3 @@ def registry() -> Registry:
     except ServicesMissingError as exc:
         missing = str(exc)
     pytest.fail(missing, pytrace=False)
-
-
-@pytest.fixture
-def docker_login(tmp_path: Path, registry: Registry) -> Path:
-    """A DOCKER_CONFIG folder in tmp whose config.json has an ``auths`` entry for the registry."""
-    return write_docker_config(tmp_path / "docker-login",
-                               {registry.host: (registry.user, registry.password)})

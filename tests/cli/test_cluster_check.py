@@ -1,6 +1,6 @@
 """Without a cluster that answers, ``hyscale deploy service`` stops after the specs and before any
-build, as HyScale's cluster check does: exit 202, the cause and the fix, nothing built (issue #14
-point 2). ``doit deploy`` does the same through the ``cluster:<svc>`` task (tests/cluster/
+build, as HyScale's cluster check does: exit 202, the cause and the fix, nothing built.
+``doit deploy`` does the same through the ``cluster:<svc>`` task (tests/cluster/
 test_cluster_first.py); ``doit build:<svc>`` alone needs no cluster."""
 
 from __future__ import annotations

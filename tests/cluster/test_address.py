@@ -1,5 +1,5 @@
 """The address a deploy prints answers, on a real cluster, with and without a load balancer
-controller (issue #9 point 6).
+controller.
 
 The test cluster, like kind and minikube, has no load balancer controller: a LoadBalancer Service
 never gets an external IP there. The tool must not wait for one, and must print what does answer

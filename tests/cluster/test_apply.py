@@ -57,12 +57,6 @@ def _manifests(app: DeployApp, service: str) -> dict[tuple[str, str], dict[str, 
     return found
 
 
-def _without_annotations(obj: dict[str, Any]) -> dict[str, Any]:
-    copy = json.loads(json.dumps(obj))
-    copy["metadata"].pop("annotations", None)
-    return dict(copy)
-
-
 def _managers(obj: dict[str, Any]) -> set[tuple[str, str]]:
     return {(entry["manager"], entry["operation"]) for entry in obj["metadata"]["managedFields"]}
 
@@ -339,7 +333,7 @@ def test_a_change_kubernetes_cannot_make_in_place_replaces_the_object(new_app: N
 
 def test_ingress_service_does_not_wait_for_an_ip(new_app: NewApp, cluster: Cluster) -> None:
     app = new_app("ingress")
-    app.extra_env["HYS_LB_READY_TIMEOUT"] = "2000"  # ms: keeps the test short while the bug lasts
+    app.extra_env["HYS_LB_READY_TIMEOUT"] = "2000"  # ms: a deploy that waits for an IP gives up soon
     app.web(external=True, loadBalancer=LB)
 
     mark = len(cluster.audit())

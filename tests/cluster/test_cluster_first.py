@@ -1,5 +1,5 @@
-"""The cluster is asked before a deploy builds anything, at no cost to a no-op (issue #14
-point 2), on the real cluster with an image built on the Docker engine.
+"""The cluster is asked before a deploy builds anything, at no cost to a no-op, on the real
+cluster with an image built on the Docker engine.
 
 ``deploy:<svc>`` depends on ``cluster:<svc>``, whose up-to-date check reads the cluster once: the
 first read the deploy's in-sync check makes anyway (kept for it), so a no-op run makes exactly the

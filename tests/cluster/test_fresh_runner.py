@@ -1,6 +1,6 @@
 """A fresh CI runner deploys an unchanged app without a build, a push, a write to the cluster or a
 restarted pod: the registry knows what each image was built from, and the cluster already runs
-the manifests (issue #11).
+the manifests.
 
 The app (a generated Dockerfile, a user Dockerfile, a stack image used as it is) is deployed from
 the usual engine and HYSCALE_HOME. The fresh runner has a copy of the app's files with new

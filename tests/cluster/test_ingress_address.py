@@ -1,5 +1,5 @@
-"""Where a service behind an Ingress answers (issue #14 point 5), on the real cluster: the
-Ingress side of tests/cluster/test_address.py.
+"""Where a service behind an Ingress answers, on the real cluster: the Ingress side of
+tests/cluster/test_address.py.
 
 The test cluster has no ingress controller, like kind and minikube until one is installed: the
 Ingress never gets an address there. The deploy must not wait for one (HyScale waits

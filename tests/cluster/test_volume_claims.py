@@ -1,5 +1,5 @@
-"""Volumes at both ends of a service's life (issue #14 points 3 and 4), on the real cluster (its
-default StorageClass ``standard`` is the local-path provisioner's):
+"""Volumes at both ends of a service's life, on the real cluster (its default StorageClass
+``standard`` is the local-path provisioner's):
 
 * before anything of a service with volumes is applied, the cluster must have a storage class
   for them (the one a volume names, or a default one): otherwise HyScale's message and nothing

@@ -1,4 +1,4 @@
-"""A damaged build or push record (issue #10): its stage runs again and writes it anew.
+"""A damaged build or push record: its stage runs again and writes it anew.
 
 The render's records: tests/tasks/test_corrupt_records.py. Here the records the Docker stages
 write: ``state/build.json`` (the build runs again, from the engine's layer cache, and records

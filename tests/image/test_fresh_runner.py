@@ -1,4 +1,4 @@
-"""A fresh CI runner builds and pushes nothing that the registry already has (issue #11).
+"""A fresh CI runner builds and pushes nothing that the registry already has.
 
 A fresh runner is: an empty HYSCALE_HOME, a Docker engine with an empty data-root (a second
 dockerd, testing/dockerd.py) and a new copy of the app's files (every mtime new). The app

@@ -226,7 +226,7 @@ def test_prom_exporter_ports() -> None:
 
 
 def test_agent_ports_append_to_the_service_ports() -> None:
-    # What PortsHandler (#14) wrote first stays first: the tree appends to the list.
+    # What PortsHandler (14th in HyScale's order) wrote first stays first: the tree appends to the list.
     ctx = make_context(_redis(EXPORTER))
     service_port = {"name": "6379-tcp", "port": 6379, "protocol": "TCP", "targetPort": 6379}
     manifests = build([Snippet("Service", "spec.ports", [service_port])])

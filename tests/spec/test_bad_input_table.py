@@ -1,4 +1,4 @@
-"""Input bounds, through the real ``doit`` (issue #10, points 5 and 6): one row per bad input.
+"""Input bounds, through the real ``doit``: one row per bad input.
 
 Each row is an app folder holding a bad spec, profile or referenced file, or a bad doit
 variable, and the fragments the one error message must hold: ``file:line: field``, the cause

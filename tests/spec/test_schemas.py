@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -28,19 +29,10 @@ ASSERTIONS = {
 }
 
 
-def _schema_dir() -> Path:
-    try:
-        import hyscale_tasks
-
-        if hyscale_tasks.__file__:
-            return Path(hyscale_tasks.__file__).parent / "spec" / "schemas"
-    except Exception:  # the package may be half-written while the repo is being built
-        pass
-    return Path(__file__).resolve().parents[2] / "hyscale_tasks" / "spec" / "schemas"
-
-
 def _load(name: str) -> dict[str, Any]:
-    schema: dict[str, Any] = json.loads((_schema_dir() / name).read_text(encoding="utf-8"))
+    """A schema file, read as the tool reads it: package data of hyscale_tasks.spec."""
+    text = resources.files("hyscale_tasks.spec").joinpath("schemas", name).read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
     return schema
 
 

@@ -1,4 +1,4 @@
-"""A damaged stage record (issue #10): the stage that wrote it runs again and rewrites it.
+"""A damaged stage record: the stage that wrote it runs again and rewrites it.
 
 Records live under ``$HYSCALE_HOME/apps/<app>/<service>/state/``; a full disk, a killed copy or
 a hand edit can leave one that is not JSON, cut short, empty or of another shape. Each case

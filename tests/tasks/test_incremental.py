@@ -8,8 +8,6 @@ from pathlib import Path
 
 from testing.workspace import Workspace
 
-SHOP = ["spec:frontend", "spec:catalog", "spec:cart"]
-
 
 def _all_tasks(services: list[str]) -> set[str]:
     return {f"{stage}:{svc}" for svc in services for stage in ("spec", "dockerfile", "manifests")}

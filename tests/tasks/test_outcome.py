@@ -1,4 +1,4 @@
-"""What a stage found, as the reason ``hyscale deploy -o json`` gives for it (issue #11).
+"""What a stage found, as the reason ``hyscale deploy -o json`` gives for it.
 
 The build and push stages note in their records that the registry already had the image for
 their inputs; the reporters read the note once the task succeeded. The real run is in
