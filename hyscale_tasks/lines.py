@@ -1,4 +1,5 @@
-"""The tool's messages on stderr, each written whole: ``[INFO]  ...``, ``[WARN]  ...``, ``[ERROR]  ...``.
+"""The tool's messages, HyScale's way: ``[INFO]  ...``, ``[WARN]  ...``, ``[ERROR]  ...`` (the one
+module that writes those tags), on stderr, each written whole.
 
 Python writes stderr through, unbuffered: ``print(text)`` is two writes, the text and then its
 newline. The deploy processes of one run (``doit -n 4 -P process``) share the terminal, so one
@@ -10,6 +11,12 @@ from __future__ import annotations
 
 import sys
 
+from hyscale_tasks.errors import DETAIL_INDENT, HyscaleError
+
+INFO = "[INFO]  "
+WARN = "[WARN]  "
+ERROR = "[ERROR]  "
+
 
 def say(text: str) -> None:
     """``text`` and its newline in one write (lines and all), flushed."""
@@ -18,15 +25,20 @@ def say(text: str) -> None:
 
 
 def info(message: str) -> None:
-    say(f"[INFO]  {message}")
+    say(INFO + message)
 
 
 def warn(message: str) -> None:
-    say(f"[WARN]  {message}")
+    say(WARN + message)
 
 
-def error(message: str) -> None:
-    """HyScale's ``[ERROR]`` tag on each line of the message, but for its indented ``fix:``
-    and detail lines."""
-    say("\n".join(f"[ERROR]  {line}" if not line.startswith("  ") else line
-                  for line in message.splitlines() or [""]))
+def error(problem: HyscaleError | str) -> None:
+    """An error as HyScale prints one: the ``[ERROR]`` tag on each line of its cause, its
+    ``fix:`` and detail lines (indented, errors.layout) as they are."""
+    say("\n".join(line if line.startswith(DETAIL_INDENT) else ERROR + line
+                  for line in str(problem).splitlines() or [""]))
+
+
+def task_error(problem: HyscaleError) -> None:
+    """An error that ended a doit action, as doit lays out a failure: the tag once, before it."""
+    say(ERROR + str(problem))

@@ -51,10 +51,10 @@ class Console:
         self.write(f"\n{FOOTER}\n")
 
     def info(self, message: str) -> None:
-        self.write(f"[INFO]  {message}\n")
+        self.write(f"{lines.INFO}{message}\n")
 
     def warn(self, message: str) -> None:
-        self.write(f"[WARN]  {message}\n")
+        self.write(f"{lines.WARN}{message}\n")
 
     def start(self, message: str) -> None:
         self.write(_activity(message))

@@ -38,7 +38,7 @@ def reports_errors(action: Callable[P, Values | None]) -> Callable[P, TaskFailed
         try:
             return action(*args, **kwargs)
         except HyscaleError as exc:
-            lines.say(f"[ERROR]  {exc}")
+            lines.task_error(exc)
             return TaskFailed(str(exc), report=False)  # already said once, above
     return run
 

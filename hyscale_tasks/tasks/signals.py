@@ -25,8 +25,10 @@ import sys
 import threading
 from types import FrameType, TracebackType
 
-INTERRUPTED = ("[ERROR]  Interrupted{by}: the tasks that finished are recorded; run the same "
-               "command again to continue from there.")
+from hyscale_tasks import lines
+
+INTERRUPTED = ("Interrupted{by}: the tasks that finished are recorded; run the same command "
+               "again to continue from there.")
 _NAMES = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM"}
 
 
@@ -42,8 +44,7 @@ def _report(kind: type[BaseException], value: BaseException,
             traceback: TracebackType | None) -> None:
     if issubclass(kind, KeyboardInterrupt):
         by = f" ({value.args[0]})" if value.args and value.args[0] in _NAMES.values() else ""
-        sys.stderr.write(INTERRUPTED.format(by=by) + "\n")
-        sys.stderr.flush()
+        lines.error(INTERRUPTED.format(by=by))
         return
     _previous_hook(kind, value, traceback)
 

@@ -7,11 +7,11 @@ an exception in a probe aborts the whole doit run.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, cast
 
+from hyscale_tasks import lines
 from hyscale_tasks.files import output_set_intact, sha256_file
 from hyscale_tasks.stage_records import (
     PushRecord,
@@ -93,9 +93,9 @@ def registry_serves(push: PushRecord) -> bool:
             registry = image.host if image.host != "docker.io" else None
             _REGISTRY_ANSWERS[key] = served_digest(image, find_credentials(registry)) == push["digest"]
         except RegistryUnavailableError as down:
-            print(f"[WARN]  Registry {down.registry} is unavailable (it {down.what}): taking "
-                  f"{image.reference}@{push['digest']} as still pushed; nothing is pushed now.",
-                  file=sys.stderr, flush=True)
+            lines.warn(f"Registry {down.registry} is unavailable (it {down.what}): taking "
+                       f"{image.reference}@{push['digest']} as still pushed; nothing is pushed "
+                       "now.")
             _REGISTRY_ANSWERS[key] = True
         except Exception:  # a probe must never raise; "not sure" means run the stage
             _REGISTRY_ANSWERS[key] = False
