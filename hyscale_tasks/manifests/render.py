@@ -7,7 +7,6 @@ that carry an identifier (the image-pull Secret, a sidecar's ConfigMap, a snippe
 
 from __future__ import annotations
 
-import traceback
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,17 +54,23 @@ def render_record(record: DeploySpecRecord, pull_secret: PullSecret | None,
 
 
 def build_manifests(ctx: RenderContext, snippets: list[dict[str, Any]]) -> list[RenderedManifest]:
-    """Every manifest of one service; raises after running all plugins if any of them failed."""
+    """Every manifest of one service; raises after running all plugins if any of them failed.
+
+    A plugin that crashes (anything but a :class:`HyscaleError`) is a bug, and is raised as the
+    bug it is, with its traceback; only once the others ran, and with what they reported as a
+    note, so that one bug does not hide the spec's other problems."""
     manifests: Manifests = {}
     failures: list[str] = []
+    crash: Exception | None = None
     for plugin in PLUGINS:
         try:
             contributed = plugin.contribute(ctx)
         except HyscaleError as exc:
             failures.append(f"{plugin.name}: {exc}")
             continue
-        except Exception:  # a bug in one plugin must not hide what the others would report
-            failures.append(f"{plugin.name} crashed:\n{traceback.format_exc()}")
+        except Exception as exc:
+            exc.add_note(f"(in the manifest plugin {plugin.name})")
+            crash = crash or exc
             continue
         for snippet in contributed:
             tree = manifests.setdefault((snippet.kind, snippet.name), {})
@@ -73,6 +78,10 @@ def build_manifests(ctx: RenderContext, snippets: list[dict[str, Any]]) -> list[
                 inject(tree, snippet.path, snippet.value)
             except HyscaleError as exc:
                 failures.append(f"{plugin.name}: {snippet.kind} {snippet.path}: {exc}")
+    if crash is not None:
+        if failures:
+            crash.add_note("The other plugins reported:\n  " + "\n  ".join(failures))
+        raise crash
     if failures:
         raise HyscaleError("Error while generating manifest plugins:\n  " + "\n  ".join(failures))
     apply_snippets(manifests, snippets, ctx)
