@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hyscale_tasks import __version__, lines
 from hyscale_tasks.home import hyscale_home
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ def redact(text: str) -> str:
 
 def run_logger() -> logging.Logger:
     """The tool log's logger; it writes nothing until :func:`open_run_log` gave it a file."""
-    import logging
+    import logging  # here: `doit list` loads this module, and logging costs it ~25 ms
 
     logger = logging.getLogger(LOGGER)
     if not logger.handlers:
@@ -102,7 +103,7 @@ def open_run_log(command: list[str]) -> Path | None:
     _opened.append(path)
     if path is not None:
         logger.info("run: %s", shlex.join(command))
-        logger.info("hyscale-tasks %s, Python %s, pid %d, cwd %s", _version(),
+        logger.info("hyscale-tasks %s, Python %s, pid %d, cwd %s", __version__,
                     sys.version.split()[0], os.getpid(), Path.cwd())
         for name, value in sorted(_settings().items()):
             logger.debug("setting %s=%s", name, value)
@@ -118,7 +119,7 @@ def command_line(argv: list[str]) -> list[str]:
 
 
 def _open_file(logger: logging.Logger, level: int) -> Path | None:
-    import logging
+    import logging  # here: `doit list` loads this module, and logging costs it ~25 ms
 
     folder = hyscale_home() / "logs"
     started = time.time()
@@ -129,8 +130,6 @@ def _open_file(logger: logging.Logger, level: int) -> Path | None:
         _prune(folder, _size_cap())
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     except OSError as exc:
-        from hyscale_tasks import lines
-
         lines.warn(f"No tool log for this run: cannot write {folder} ({exc.strerror}).")
         return None
     handler = logging.StreamHandler(os.fdopen(descriptor, "a", encoding="utf-8"))
@@ -154,8 +153,6 @@ def _level() -> int | None:
     given = os.environ.get(LOG_LEVEL, "").strip().lower() or DEFAULT_LEVEL
     if given in LEVELS:
         return LEVELS[given]
-    from hyscale_tasks import lines
-
     lines.warn(f"{LOG_LEVEL}={given} is not a level (debug, info, warn, error, off): "
                f"logging at {DEFAULT_LEVEL}.")
     return LEVELS[DEFAULT_LEVEL]
@@ -167,8 +164,6 @@ def _size_cap() -> int:
         return DEFAULT_SIZE
     found = re.fullmatch(r"(\d+)\s*([kmg]?b?)", given, re.IGNORECASE)
     if found is None:
-        from hyscale_tasks import lines
-
         lines.warn(f"{LOG_SIZE}={given} is not a size such as 100MB: keeping 100MB of logs.")
         return DEFAULT_SIZE
     return max(MIN_SIZE, int(found[1]) * _UNITS[found[2].lower()])
@@ -208,9 +203,3 @@ def _settings() -> dict[str, str]:
     if "HYS_REGISTRY_CONFIG" in shown:
         shown["HYS_REGISTRY_CONFIG"] = "(set; not shown)"
     return shown
-
-
-def _version() -> str:
-    from hyscale_tasks import __version__
-
-    return __version__

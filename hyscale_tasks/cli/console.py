@@ -9,6 +9,7 @@ written again, complete, when it ends.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -73,6 +74,7 @@ class Console:
         self.end(status)
 
     def table(self, rows: list[list[str]], widths: list[int]) -> None:
+        # here: cluster/ imports kubernetes, which `hyscale --help` must not load
         from hyscale_tasks.cluster.status import table
 
         self.write(table(rows, widths) + "\n")
@@ -115,6 +117,4 @@ class _Guarded:
 
 def emit_json(document: object) -> None:
     """``-o json``: one pretty JSON document on stdout, as HyScale's StructuredOutputHandler."""
-    import json
-
     print(json.dumps(document, indent=2, ensure_ascii=False), flush=True)

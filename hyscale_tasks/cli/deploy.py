@@ -57,6 +57,7 @@ def _check_cluster(services: specs.Services) -> None:
     """HyScale's cluster check, after the specs and before any build: exit 202 when the
     cluster does not answer. Its read is the one the first service's in-sync check makes
     first anyway (cluster/reachable.py), so an up-to-date deploy asks nothing more."""
+    # here: cluster/ (ssl, the kept endpoint) only for a command that reads the cluster
     from hyscale_tasks.cluster.reachable import ClusterUnreachableError, check
 
     first = service_paths(services.context.app_home, services.names[0]) if services.names else None

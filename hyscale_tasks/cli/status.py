@@ -12,6 +12,7 @@ from typing import Any
 from hyscale_tasks.cli import inputs
 from hyscale_tasks.cli.console import Console, emit_json
 from hyscale_tasks.cli.exits import NO_CLUSTER_ACCESS, OK, CliError
+from hyscale_tasks.tasks.ops_actions import STATUS_WIDTHS
 
 STATUS_HEADINGS = ["Service Name", "Status", "Age", "Service Address", "Service URL", "Message"]
 REPLICA_WIDTHS = [50, 20, 20]
@@ -20,6 +21,7 @@ APPS_WIDTHS = [30, 30, 30]
 
 def connected() -> Any:
     """The cluster of the kubeconfig, or HyScale's 202 exit when there is none to use."""
+    # here: cluster/ imports kubernetes, which `hyscale --help` must not load
     from hyscale_tasks.cluster.client import ClusterError, connect
 
     try:
@@ -40,8 +42,8 @@ def app_status(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace, services: list[str] | None) -> int:
+    # here: cluster/ imports kubernetes, which `hyscale --help` must not load
     from hyscale_tasks.cluster.status import app_services, service_status
-    from hyscale_tasks.tasks.ops_actions import STATUS_WIDTHS
 
     console = Console(quiet=args.output is not None)
     console.info("It might take some time as it runs diagnosis for services")
@@ -65,6 +67,7 @@ def _status(args: argparse.Namespace, services: list[str] | None) -> int:
 
 
 def apps(args: argparse.Namespace) -> int:
+    # here: cluster/ imports kubernetes, which `hyscale --help` must not load
     from hyscale_tasks.cluster.status import list_apps
 
     inputs.check_names(output=args.output)
@@ -83,6 +86,7 @@ def apps(args: argparse.Namespace) -> int:
 
 
 def replica_status(args: argparse.Namespace) -> int:
+    # here: cluster/ imports kubernetes, which `hyscale --help` must not load
     from hyscale_tasks.cluster.operations import replica_status as replicas
 
     inputs.check_names(app=args.app, namespace=args.namespace, services=[args.service],

@@ -7,9 +7,11 @@ failed and what to check; a 404 is a normal answer, handled where it is asked fo
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -141,15 +143,11 @@ def status_text(status: int, body: Any, reason: str | None = None) -> str:
     """``HTTP <status> <reason>: <the Status object's message>``."""
     message = ""
     try:
-        import json
-
         loaded: Any = json.loads(body or "{}")
         message = str(loaded.get("message") or "") if isinstance(loaded, dict) else ""
     except ValueError:
         message = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")
     if reason is None:
-        from http import HTTPStatus
-
         reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
     text = f"HTTP {status} {reason or ''}".strip()
     if status == 401:

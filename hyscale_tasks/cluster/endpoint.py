@@ -25,10 +25,13 @@ changes.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
+import http.client
 import json
 import os
 import shutil
+import ssl
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,8 +74,6 @@ def client_file_folder() -> Path:
     ``*-data`` fields (it deletes them at exit; the folder goes too): files found here came from
     the kubeconfig itself, files elsewhere are the user's, whose changes void the entry."""
     folder = Path(tempfile.mkdtemp(prefix="hyscale-kube-"))
-    import atexit
-
     # registered before the client registers its own clean-up, so it runs after it (LIFO)
     atexit.register(shutil.rmtree, folder, True)
     return folder
@@ -175,9 +176,6 @@ _CONNECTIONS: dict[str, Any] = {}  # server -> one kept-alive connection for the
 
 def _connection(endpoint: Endpoint) -> Any:
     if endpoint.server not in _CONNECTIONS:
-        import http.client
-        import ssl
-
         url = urlsplit(endpoint.server)
         context = ssl.create_default_context(cafile=endpoint.file("ca"))
         if not endpoint.verify:  # insecure-skip-tls-verify, as the client honours it

@@ -70,7 +70,7 @@ class Reader:
                 # says why it cannot
                 endpoint.forget(self.kubeconfig)
                 self._endpoint = None
-        from hyscale_tasks.cluster.reads import Reads
+        from hyscale_tasks.cluster.reads import Reads  # (here: it imports the client)
 
         answer = Reads(self.cluster().api).get(path, f"read {path}", query, **path_params)
         self.answered_at = time.monotonic()
@@ -151,7 +151,7 @@ def remember_versions(record: Path, cluster: Cluster, namespace: str,
     data = last_deploy(record)
     if data is None:
         return
-    from hyscale_tasks.cluster.reads import Reads
+    from hyscale_tasks.cluster.reads import Reads  # (here: it imports the client)
 
     reads = Reads(cluster.api)
     wanted = set(objects)

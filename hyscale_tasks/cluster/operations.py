@@ -13,9 +13,9 @@ from kubernetes import client
 from hyscale_tasks.cluster.apply import delete_object, dynamic
 from hyscale_tasks.cluster.client import Cluster, ClusterError, api_errors
 from hyscale_tasks.cluster.objects import APPLIED_KINDS, ObjectRef
-from hyscale_tasks.cluster.pods import APP_LABEL, list_pods, selector
+from hyscale_tasks.cluster.pods import APP_LABEL, aggregated_status, list_pods, selector
 from hyscale_tasks.cluster.reads import WORKLOAD_PATHS, Reads
-from hyscale_tasks.cluster.status import find_workload, state_of
+from hyscale_tasks.cluster.status import age, find_workload, state_of
 from hyscale_tasks.files import write_if_changed
 from hyscale_tasks.lines import say
 
@@ -65,9 +65,6 @@ def service_logs(cluster: Cluster, namespace: str, app: str, service: str, lines
 
 
 def replica_status(cluster: Cluster, namespace: str, app: str, service: str) -> list[list[str]]:
-    from hyscale_tasks.cluster.pods import aggregated_status
-    from hyscale_tasks.cluster.status import age
-
     return [[p.metadata.name, aggregated_status(p),
              age(p.status.start_time if p.status else None)]
             for p in list_pods(Reads(cluster.api), namespace, app, service)]

@@ -79,6 +79,6 @@ def _shared_read(namespace: str, record: Path | None, manifests_index: Path | No
 
 
 def _context(path: Path) -> str:
-    from hyscale_tasks.cluster.client import current_context
+    from hyscale_tasks.cluster.client import current_context  # (here: it imports kubernetes)
 
     return current_context(path) or "(none)"

@@ -12,6 +12,7 @@ create is sent: the cluster is left with the old object or the new one, never wi
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
 import time
@@ -47,8 +48,6 @@ def immutable_fields(exc: ApiException, live: dict[str, Any], body: dict[str, An
     """The fields a 422 says cannot change in place; empty for any other refusal."""
     if exc.status != 422:
         return []
-    import json
-
     try:
         details = json.loads(exc.body or "{}").get("details") or {}
     except ValueError:

@@ -41,18 +41,18 @@ class Dev(DoitCmdBase):  # type: ignore[misc]  # doit ships no type hints
         return int(super().execute(params, args))
 
     def _execute(self, undeploy_on_exit: bool = False) -> int:
+        # here: doit imports this plugin for every command, `doit list` too (module doc)
         from hyscale_tasks.dev.inputs import Graph
         from hyscale_tasks.dev.loop import DevLoop, Setup
         from hyscale_tasks.dev.turns import Turn, TurnCommand
         from hyscale_tasks.tasks.context import resolve
         from hyscale_tasks.tasks.creators import project_dir
+        from hyscale_tasks.tasks.discovery import discover
 
         self.dep_manager.close()  # the turns' doit processes use the state, not this one
         context = resolve(project_dir())
 
         def load() -> Graph:
-            from hyscale_tasks.tasks.discovery import discover
-
             tasks = self.loader.load_tasks(cmd=self, pos_args=[])
             return Graph([(task.name, [str(dep) for dep in task.file_dep]) for task in tasks],
                          discover(context.apps_dir / context.app, context.profile))

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import watchfiles
+
 from hyscale_tasks import lines
 from hyscale_tasks.dev.inputs import ALL, Graph, Inputs, inputs_of
 from hyscale_tasks.dev.turns import Outcome, Turn
@@ -107,8 +109,6 @@ class DevLoop:
 
     # -- watching --------------------------------------------------------------------------
     def _watch(self) -> None:
-        import watchfiles
-
         while not self._stopping.is_set():
             with self._lock:
                 inputs = self.inputs
@@ -194,6 +194,7 @@ class DevLoop:
     def _reach(self, name: str) -> None:
         """Follow the logs of the service's new pods and forward a port to them."""
         try:
+            # here: the first turn starts before the loop pays for importing kubernetes
             from hyscale_tasks.cluster.client import connect
             from hyscale_tasks.cluster.follow import LogFollower
             from hyscale_tasks.cluster.forward import PortForward

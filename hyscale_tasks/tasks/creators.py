@@ -56,10 +56,6 @@ def _services() -> tuple[Context, list[ServiceEntry]]:
 
 
 def _discover(ctx: Context) -> list[ServiceEntry]:
-    from doit.exceptions import InvalidCommand
-
-    from hyscale_tasks.errors import HyscaleError
-
     app_dir = ctx.apps_dir / ctx.app
     key = (app_dir, ctx.profile, _signature(app_dir))
     if key not in _DISCOVERED:

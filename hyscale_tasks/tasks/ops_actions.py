@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hyscale_tasks import lines
+from hyscale_tasks.errors import HyscaleError
 from hyscale_tasks.files import write_json_if_changed
 from hyscale_tasks.stage_records import forget_deploy
 from hyscale_tasks.tasks.actions import reports_errors
@@ -18,6 +19,7 @@ def _say(message: str) -> None:
 
 @reports_errors
 def status_action(namespace: str, app: str, services: list[str] | None, record: str) -> None:
+    # here: cluster/ imports kubernetes, which `doit list` and a no-op run must not load
     from hyscale_tasks.cluster.client import connect
     from hyscale_tasks.cluster.status import app_services, service_status, table
 
@@ -37,11 +39,11 @@ def status_action(namespace: str, app: str, services: list[str] | None, record: 
 @reports_errors
 def logs_action(namespace: str, app: str, service: str, save_to: str, lines: int, follow: bool,
                 replica: str) -> None:
+    # here: cluster/ imports kubernetes, which `doit list` and a no-op run must not load
     from hyscale_tasks.cluster.client import connect
     from hyscale_tasks.cluster.operations import service_logs
 
     if lines < 1:
-        from hyscale_tasks.errors import HyscaleError
         raise HyscaleError("Logs lines must be more than 1")
     service_logs(connect(), namespace, app, service, lines, follow, replica or None, Path(save_to))
 
@@ -49,6 +51,7 @@ def logs_action(namespace: str, app: str, service: str, save_to: str, lines: int
 @reports_errors
 def undeploy_action(namespace: str, app: str, services: list[str] | None, records: list[str],
                     delete_volumes: bool) -> None:
+    # here: cluster/ imports kubernetes, which `doit list` and a no-op run must not load
     from hyscale_tasks.cluster.client import connect
     from hyscale_tasks.cluster.operations import undeploy_app, undeploy_service
     from hyscale_tasks.cluster.status import app_services
@@ -69,11 +72,11 @@ def undeploy_action(namespace: str, app: str, services: list[str] | None, record
 @reports_errors
 def scale_action(namespace: str, app: str, service: str, record: str, up: int, down: int,
                  to: int) -> None:
+    # here: cluster/ imports kubernetes, which `doit list` and a no-op run must not load
     from hyscale_tasks.cluster.client import connect
     from hyscale_tasks.cluster.insync import remember_versions
     from hyscale_tasks.cluster.operations import scale_service
     from hyscale_tasks.cluster.status import find_workload
-    from hyscale_tasks.errors import HyscaleError
 
     given = {name: value for name, value in (("up", up), ("down", down), ("to", to)) if value != -1}
     if len(given) != 1:
@@ -91,6 +94,7 @@ def scale_action(namespace: str, app: str, service: str, record: str, up: int, d
 
 @reports_errors
 def replicas_action(namespace: str, app: str, service: str) -> None:
+    # here: cluster/ imports kubernetes, which `doit list` and a no-op run must not load
     from hyscale_tasks.cluster.client import connect
     from hyscale_tasks.cluster.operations import replica_status
     from hyscale_tasks.cluster.status import table
