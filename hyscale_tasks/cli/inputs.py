@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from hyscale_tasks.cli.exits import InvalidInputError
+from hyscale_tasks.cluster.operation_checks import lines_problem, scale_problem
 from hyscale_tasks.spec import names
 
 OUTPUT_PATTERN = "JSON|json"
@@ -76,13 +77,12 @@ def profile_files(paths: Iterable[str]) -> tuple[list[Path], list[str]]:
 
 
 def check_scale(up: int | None, down: int | None, to: int | None) -> None:
-    for value in (up, down, to):
-        if value is not None and value < 0:
-            raise InvalidInputError(f"INVALID VALUE {value} : must be greater than or equal to 0")
-    if down == 0:
-        raise InvalidInputError("INVALID VALUE 0 : scale down by value must be greater than 0")
+    problem = scale_problem(up, down, to)
+    if problem is not None:
+        raise InvalidInputError(problem)
 
 
 def check_lines(lines: int) -> None:
-    if lines < 1:
-        raise InvalidInputError("Logs lines must be more than 1")
+    problem = lines_problem(lines)
+    if problem is not None:
+        raise InvalidInputError(problem)

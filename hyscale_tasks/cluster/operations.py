@@ -13,6 +13,7 @@ from kubernetes import client
 from hyscale_tasks.cluster.apply import delete_object, dynamic
 from hyscale_tasks.cluster.client import Cluster, ClusterError, api_errors
 from hyscale_tasks.cluster.objects import APPLIED_KINDS, ObjectRef
+from hyscale_tasks.cluster.operation_checks import scale_problem
 from hyscale_tasks.cluster.pods import APP_LABEL, aggregated_status, list_pods, selector
 from hyscale_tasks.cluster.reads import WORKLOAD_PATHS, Reads
 from hyscale_tasks.cluster.status import age, find_workload, state_of
@@ -176,11 +177,9 @@ def scale_service(cluster: Cluster, namespace: str, app: str, service: str, *, u
     """Scale to a replica count, through the workload's scale subresource: the count is then the
     tool's own (field manager ``hyscale-tasks``), kept by later deploys of a spec that sets no
     ``replicas``, and put back to the spec's by a deploy of one that does (as HyScale does)."""
-    for value in (up, down, to):
-        if value is not None and value < 0:
-            raise ClusterError(f"INVALID VALUE {value} : must be greater than or equal to 0")
-    if down == 0:
-        raise ClusterError("INVALID VALUE 0 : scale down by value must be greater than 0")
+    problem = scale_problem(up, down, to)
+    if problem is not None:
+        raise ClusterError(problem)
     workload = find_workload(cluster.api, namespace, app, service)
     if workload is None:
         raise _not_deployed(namespace, app, service)

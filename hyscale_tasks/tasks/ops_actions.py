@@ -41,10 +41,12 @@ def logs_action(namespace: str, app: str, service: str, save_to: str, lines: int
                 replica: str) -> None:
     # here: cluster/ imports kubernetes, which `doit list` and a no-op run must not load
     from hyscale_tasks.cluster.client import connect
+    from hyscale_tasks.cluster.operation_checks import lines_problem
     from hyscale_tasks.cluster.operations import service_logs
 
-    if lines < 1:
-        raise HyscaleError("Logs lines must be more than 1")
+    problem = lines_problem(lines)
+    if problem is not None:
+        raise HyscaleError(problem)
     service_logs(connect(), namespace, app, service, lines, follow, replica or None, Path(save_to))
 
 
