@@ -12,10 +12,7 @@ from typing import Any
 from hyscale_tasks.cli import inputs
 from hyscale_tasks.cli.console import Console, emit_json
 from hyscale_tasks.cli.exits import NO_CLUSTER_ACCESS, OK, CliError
-from hyscale_tasks.tasks.ops_actions import STATUS_WIDTHS
 
-STATUS_HEADINGS = ["Service Name", "Status", "Age", "Service Address", "Service URL", "Message"]
-REPLICA_WIDTHS = [50, 20, 20]
 APPS_WIDTHS = [30, 30, 30]
 
 
@@ -43,7 +40,7 @@ def app_status(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace, services: list[str] | None) -> int:
     # here: cluster/ imports kubernetes, which `hyscale --help` must not load
-    from hyscale_tasks.cluster.status import app_services, service_status
+    from hyscale_tasks.cluster.status import app_services, service_status, status_table
 
     console = Console(quiet=args.output is not None)
     console.info("It might take some time as it runs diagnosis for services")
@@ -58,11 +55,7 @@ def _status(args: argparse.Namespace, services: list[str] | None) -> int:
     if services is None and not found:
         console.info("No Service Deployed")
         return OK
-    widths = list(STATUS_WIDTHS)
-    if any(len(status.address) > widths[3] for status in found):
-        widths[3] = 75  # HyScale widens the address column for long addresses
-    console.table([STATUS_HEADINGS, *([s.name, s.status, s.age, s.address, s.url, s.message]
-                                      for s in found)], widths)
+    console.write(status_table(found) + "\n")
     return OK
 
 
@@ -88,6 +81,7 @@ def apps(args: argparse.Namespace) -> int:
 def replica_status(args: argparse.Namespace) -> int:
     # here: cluster/ imports kubernetes, which `hyscale --help` must not load
     from hyscale_tasks.cluster.operations import replica_status as replicas
+    from hyscale_tasks.cluster.status import replica_table
 
     inputs.check_names(app=args.app, namespace=args.namespace, services=[args.service],
                        output=args.output)
@@ -96,5 +90,5 @@ def replica_status(args: argparse.Namespace) -> int:
         emit_json({"service": args.service, "replicas": [
             {"name": name, "status": status, "age": age} for name, status, age in rows]})
         return OK
-    Console().table([["Replica name", "Status", "Age"], *rows], REPLICA_WIDTHS)
+    Console().write(replica_table(rows) + "\n")
     return OK

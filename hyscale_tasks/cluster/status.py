@@ -142,3 +142,24 @@ def table(rows: list[list[str]], widths: list[int]) -> str:
         return "".join(f"{cell or '···':<{width}}\t" for cell, width in zip(cells, widths, strict=True))
     header, *body = rows
     return "\n".join([line(header), line(["-" * 3] * len(header)), *(line(row) for row in body)])
+
+
+STATUS_HEADINGS = ["Service Name", "Status", "Age", "Service Address", "Service URL", "Message"]
+STATUS_WIDTHS = [30, 15, 20, 40, 40, 20]
+WIDE_ADDRESS = 75
+REPLICA_HEADINGS = ["Replica name", "Status", "Age"]
+REPLICA_WIDTHS = [50, 20, 20]
+
+
+def status_table(found: list[ServiceStatus]) -> str:
+    """HyScale's status table of these services (``get service status``, ``doit status``)."""
+    widths = list(STATUS_WIDTHS)
+    if any(len(status.address) > widths[3] for status in found):
+        widths[3] = WIDE_ADDRESS  # HyScale widens the address column for long addresses
+    return table([STATUS_HEADINGS, *([s.name, s.status, s.age, s.address, s.url, s.message]
+                                     for s in found)], widths)
+
+
+def replica_table(rows: list[list[str]]) -> str:
+    """HyScale's table of a service's pods: name, status, age (operations.replica_status)."""
+    return table([REPLICA_HEADINGS, *rows], REPLICA_WIDTHS)

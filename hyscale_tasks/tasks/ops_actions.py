@@ -10,8 +10,6 @@ from hyscale_tasks.files import write_json_if_changed
 from hyscale_tasks.stage_records import forget_deploy
 from hyscale_tasks.tasks.actions import reports_errors
 
-STATUS_WIDTHS = [30, 15, 20, 40, 40, 20]
-
 
 def _say(message: str) -> None:
     lines.info(message)
@@ -21,18 +19,13 @@ def _say(message: str) -> None:
 def status_action(namespace: str, app: str, services: list[str] | None, record: str) -> None:
     # here: cluster/ imports kubernetes, which `doit list` and a no-op run must not load
     from hyscale_tasks.cluster.client import connect
-    from hyscale_tasks.cluster.status import app_services, service_status, table
+    from hyscale_tasks.cluster.status import app_services, service_status, status_table
 
     cluster = connect()
     names = services if services is not None else app_services(cluster, namespace, app)
     found = [service_status(cluster, namespace, app, name) for name in names]
-    rows = [["Service Name", "Status", "Age", "Service Address", "Service URL", "Message"]]
-    rows += [[s.name, s.status, s.age, s.address, s.url, s.message] for s in found]
-    widths = list(STATUS_WIDTHS)
-    if any(len(s.address) > 40 for s in found):
-        widths[3] = 75  # HyScale widens the address column for long addresses
     print(f"APP: {app}  NAMESPACE: {namespace}")
-    print(table(rows, widths))
+    print(status_table(found))
     write_json_if_changed(Path(record), {"services": [s.to_json() for s in found]})
 
 
@@ -99,7 +92,6 @@ def replicas_action(namespace: str, app: str, service: str) -> None:
     # here: cluster/ imports kubernetes, which `doit list` and a no-op run must not load
     from hyscale_tasks.cluster.client import connect
     from hyscale_tasks.cluster.operations import replica_status
-    from hyscale_tasks.cluster.status import table
+    from hyscale_tasks.cluster.status import replica_table
 
-    rows = [["Replica name", "Status", "Age"], *replica_status(connect(), namespace, app, service)]
-    print(table(rows, [50, 20, 20]))
+    print(replica_table(replica_status(connect(), namespace, app, service)))
