@@ -32,8 +32,9 @@ import urllib.request
 from pathlib import Path
 
 from testing.cluster import Cluster, KubeEnv
-from testing.deploy_app import DeployApp, make_app
+from testing.deploy_app import make_app
 from testing.registry import Registry
+from testing.workspace import Workspace
 
 REPO = Path(__file__).resolve().parents[1]
 RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 3
@@ -46,7 +47,7 @@ URL = re.compile(r"^\[INFO\]  web: (http://127\.0\.0\.1:\d+) forwards")
 class Loop:
     """``hyscale dev`` on ``app``, its stderr lines collected as they come."""
 
-    def __init__(self, app: DeployApp) -> None:
+    def __init__(self, app: Workspace) -> None:
         self.lines: list[tuple[float, str]] = []
         self.seen = threading.Condition()
         self.process = subprocess.Popen(
@@ -100,7 +101,7 @@ def save(path: Path, text: str) -> float:
     return path.stat().st_mtime
 
 
-def edit(app: DeployApp, kind: str, value: str) -> float:
+def edit(app: Workspace, kind: str, value: str) -> float:
     """Save a prop or the artifact; the save's time."""
     if kind == "prop":
         spec = app.spec("web")

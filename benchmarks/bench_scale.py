@@ -250,7 +250,7 @@ class ScaleApp:
         return self.root / "apps"
 
     def write(self) -> None:
-        """The services of bench_deploy (testing/bench.py: ``DeployApp.web`` with props and
+        """The services of bench_deploy (testing/bench.py: ``Workspace.web`` with props and
         map secrets): the prebuilt test image, named as it is in the registry, nothing to build."""
         image = os.environ.get("HYSCALE_TEST_APP_IMAGE") or \
             f"{self.registry.host}/hyscale-tests/testapp:1.0"

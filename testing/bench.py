@@ -43,9 +43,10 @@ from typing import Any, TypeVar
 
 from testing.audit import reads, writes
 from testing.cluster import Cluster, ClusterMissingError, KubeEnv
-from testing.deploy_app import DeployApp, make_app
+from testing.deploy_app import make_app
 from testing.images import remove_images_named
 from testing.registry import Registry, ServicesMissingError
+from testing.workspace import Workspace
 
 T = TypeVar("T")
 
@@ -66,7 +67,7 @@ def doit_version_seconds(repeat: int = 5, env: dict[str, str] | None = None) -> 
     return statistics.median(times)
 
 
-def write_services(app: DeployApp, count: int, built: bool = False) -> list[str]:
+def write_services(app: Workspace, count: int, built: bool = False) -> list[str]:
     names = [f"svc{index:02d}" for index in range(1, count + 1)]
     for name in names:
         app.web(name, built=built, props={"INDEX": name}, secrets={"TOKEN": f"bench-{name}"})
@@ -75,7 +76,7 @@ def write_services(app: DeployApp, count: int, built: bool = False) -> list[str]
 
 @contextmanager
 def bench_app(workdir: Path, services: int, built: bool = False, jobs: int = 8,
-              word: str = "bench") -> Iterator[tuple[DeployApp, Cluster, float]]:
+              word: str = "bench") -> Iterator[tuple[Workspace, Cluster, float]]:
     """An app of ``services`` services deployed to the test cluster (``doit -n jobs deploy``):
     (the app, a view of the cluster that tracks its namespace, the first deploy's seconds).
     The namespace (and with ``built`` the images) go afterwards."""
@@ -94,7 +95,7 @@ def bench_app(workdir: Path, services: int, built: bool = False, jobs: int = 8,
             remove_images_named(app.name)
 
 
-def measure_noop(app: DeployApp, cluster: Cluster, repeat: int = 5,
+def measure_noop(app: Workspace, cluster: Cluster, repeat: int = 5,
                  extra_env: dict[str, str] | None = None) -> dict[str, Any]:
     """Time ``repeat`` no-op ``doit deploy`` runs of the deployed ``app`` and ``doit --version``
     (both with ``extra_env`` on top of the environment); the requests of the last no-op run."""

@@ -20,8 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from testing.deploy_app import DeployApp
-from testing.workspace import REPO
+from testing.workspace import REPO, Workspace
 
 WAIT = 240.0  # seconds a turn may take on a loaded 2-core machine (a build, a push, a rollout)
 STAGE_LINE = re.compile(r"^\[INFO\]  ([a-z0-9-]+): (spec|dockerfile|build|push|manifests|deploy): (.*)$")
@@ -32,7 +31,7 @@ class DevRun:
     """A running dev loop: its output lines so far (stderr: the tool's; stdout: the logs)."""
 
     process: subprocess.Popen[str]
-    app: DeployApp
+    app: Workspace
     err: list[str] = field(default_factory=list)
     out: list[str] = field(default_factory=list)
     _more: threading.Condition = field(default_factory=threading.Condition)
@@ -129,7 +128,7 @@ def get(url: str, timeout: float = WAIT) -> str:
 StartDev = Callable[..., DevRun]
 
 
-def start_dev(app: DeployApp, *args: str, doit: bool = False) -> DevRun:
+def start_dev(app: Workspace, *args: str, doit: bool = False) -> DevRun:
     """``hyscale dev -f <the app's specs> -a <app> -n <app> ARGS`` (``doit=True``: ``doit
     apps=... app=<app> dev ARGS``), started in a process session of its own and read from."""
     if doit:

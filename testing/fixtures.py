@@ -8,7 +8,7 @@ of the tests that deploy (import them there, as tests/cluster/conftest.py does):
 * ``cluster``: a :class:`~testing.cluster.Cluster` for one test: its namespaces go after the
   test, and ``cluster.audit()`` lists the tool's requests about them.
 * ``new_app``: ``new_app(word, built=False, kubeconfig=None)``, an empty
-  :class:`~testing.deploy_app.DeployApp` whose doit runs talk to ``cluster`` (or to
+  :class:`~testing.workspace.Workspace` whose doit runs talk to ``cluster`` (or to
   ``kubeconfig``, e.g. a fault proxy's), with the test registry's login; ``built=True``
   services are built and pushed with the real Docker engine, and this run's images are removed
   from the engine at the end of the session (``_remove_run_images``, which goes with it).
@@ -22,9 +22,10 @@ from pathlib import Path
 import pytest
 
 from testing.cluster import Cluster, ClusterMissingError, KubeEnv
-from testing.deploy_app import RUN_ID, DeployApp, NewApp, make_app
+from testing.deploy_app import RUN_ID, make_app
 from testing.images import remove_images_named
 from testing.registry import Registry
+from testing.workspace import NewApp, Workspace
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +51,7 @@ def new_deploy_app(tmp_path: Path, request: pytest.FixtureRequest, cluster: Clus
                    registry: Registry) -> NewApp:
     """``new_app(word, built=False, kubeconfig=None)``: an empty app deploying to ``cluster``."""
 
-    def factory(word: str, *, built: bool = False, kubeconfig: Path | None = None) -> DeployApp:
+    def factory(word: str, *, built: bool = False, kubeconfig: Path | None = None) -> Workspace:
         if built:
             request.getfixturevalue("_remove_run_images")
         root = tmp_path / word

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from testing.dockerd import SecondDaemon
-from testing.image_app import ImageApp
 from testing.relay import Relay, Request
+from testing.workspace import Workspace
 
 UPLOADS = ("PUT", "POST", "PATCH", "DELETE")
 
@@ -21,14 +21,14 @@ UPLOADS = ("PUT", "POST", "PATCH", "DELETE")
 class Fresh:
     """The app as first pushed, and what a fresh runner works with."""
 
-    pushed: ImageApp
+    pushed: Workspace
     registry: Relay  # specs name it as their registry
     engine: SecondDaemon
     engine_relay: Relay  # DOCKER_HOST of the fresh runs
     root: Path
-    copies: list[ImageApp] = field(default_factory=list)
+    copies: list[Workspace] = field(default_factory=list)
 
-    def runner(self) -> ImageApp:
+    def runner(self) -> Workspace:
         """A fresh runner: a copy of the app folder with new mtimes, an empty HYSCALE_HOME, the
         same login, the empty engine."""
         number = len(self.copies) + 1
@@ -36,7 +36,7 @@ class Fresh:
         apps = root / "apps"
         shutil.copytree(self.pushed.folder, apps / self.pushed.name, copy_function=shutil.copy)
         touch_all(apps, time.time() + 3600 * number)  # new, and unlike any earlier copy's
-        copy = ImageApp(apps, root / "hyscale-home", self.pushed.docker_config, name=self.pushed.name,
+        copy = Workspace(apps, root / "hyscale-home", self.pushed.docker_config, name=self.pushed.name,
                         registry=self.pushed.registry, registry_host=self.pushed.registry_host)
         copy.extra_env["DOCKER_HOST"] = self.engine_relay.url
         self.copies.append(copy)

@@ -2,7 +2,7 @@
 
 * ``cluster``: one test's view of the real test cluster (testing/cluster.py): the namespaces it tracks
   are deleted after the test.
-* ``cli``: a :class:`~testing.cli.CliWorkspace` whose runs talk to ``cluster`` as the tool's
+* ``cli``: a :class:`~testing.workspace.Workspace` whose runs talk to ``cluster`` as the tool's
   user, with the test registry's docker login (the tool turns it into the image-pull Secret the
   pods pull the test image with).
 * ``offline``: the same without a cluster (usage, validation, generate).
@@ -15,21 +15,22 @@ from pathlib import Path
 
 import pytest
 
-from testing.cli import CliWorkspace, cluster_workspace
+from testing.cli import cluster_workspace, offline_workspace
 from testing.cluster import Cluster
 from testing.fixtures import cluster as cluster
 from testing.fixtures import kube_env as kube_env
 from testing.registry import Registry
+from testing.workspace import Workspace
 
 
 @pytest.fixture
-def cli(tmp_path: Path, cluster: Cluster, registry: Registry) -> CliWorkspace:
+def cli(tmp_path: Path, cluster: Cluster, registry: Registry) -> Workspace:
     return cluster_workspace(tmp_path, cluster, registry)
 
 
 @pytest.fixture
-def offline(tmp_path: Path) -> CliWorkspace:
-    return CliWorkspace.create(tmp_path, kubeconfig=tmp_path / "no-such-kubeconfig")
+def offline(tmp_path: Path) -> Workspace:
+    return offline_workspace(tmp_path)
 
 
 @pytest.fixture

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from testing.cli import CliWorkspace
 from testing.cluster import Cluster
+from testing.workspace import Workspace
 
 NO_ANSWER = "[ERROR]  Failed to connect to cluster (kube context down in "
 
 
-def _built_spec(cli: CliWorkspace) -> Path:
+def _built_spec(cli: Workspace) -> Path:
     """A service that builds its image (a stack image and an artifact): a deploy would build it."""
     folder = cli.apps / "shop"
     (folder / "site").mkdir(parents=True)
@@ -48,18 +48,18 @@ def _down_kubeconfig(path: Path) -> Path:
     return path
 
 
-def _built_nothing(cli: CliWorkspace, result_stdout: str) -> None:
+def _built_nothing(cli: Workspace, result_stdout: str) -> None:
     assert "Building image" not in result_stdout and "Pushing image" not in result_stdout
     web = cli.service_dir("shop", "web")
     assert not (web / "state" / "build.json").exists(), "the image was built"
     assert not (web / "logs" / "build.log").exists()
 
 
-def _deploy(cli: CliWorkspace, spec: Path, *more: str) -> list[str]:
+def _deploy(cli: Workspace, spec: Path, *more: str) -> list[str]:
     return ["deploy", "service", "-f", str(spec), "-a", "shop", "-n", "shop", *more]
 
 
-def test_no_kubeconfig_stops_the_deploy_before_the_build(offline: CliWorkspace) -> None:
+def test_no_kubeconfig_stops_the_deploy_before_the_build(offline: Workspace) -> None:
     spec = _built_spec(offline)
     result = offline.hyscale(*_deploy(offline, spec), code=202)
     assert f"[ERROR]  Cannot find kubeconfig(config) at {offline.kubeconfig}" in result.stderr
@@ -72,7 +72,7 @@ def test_no_kubeconfig_stops_the_deploy_before_the_build(offline: CliWorkspace) 
 
 @pytest.mark.parametrize("command", ["hyscale", "doit"])
 def test_a_cluster_that_does_not_answer_stops_the_deploy_before_the_build(
-        offline: CliWorkspace, tmp_path: Path, command: str) -> None:
+        offline: Workspace, tmp_path: Path, command: str) -> None:
     offline.kubeconfig = _down_kubeconfig(tmp_path / "kubeconfig")
     spec = _built_spec(offline)
     if command == "hyscale":
@@ -90,7 +90,7 @@ def test_a_cluster_that_does_not_answer_stops_the_deploy_before_the_build(
     _built_nothing(offline, stdout)
 
 
-def test_the_render_needs_no_cluster(offline: CliWorkspace, tmp_path: Path) -> None:
+def test_the_render_needs_no_cluster(offline: Workspace, tmp_path: Path) -> None:
     """The check belongs to the deploy: the render never asks the cluster."""
     offline.kubeconfig = _down_kubeconfig(tmp_path / "kubeconfig")
     _built_spec(offline)
@@ -100,7 +100,7 @@ def test_the_render_needs_no_cluster(offline: CliWorkspace, tmp_path: Path) -> N
 
 
 def test_credentials_the_cluster_refuses_are_hyscales_authentication_failure(
-        offline: CliWorkspace, cluster: Cluster, tmp_path: Path) -> None:
+        offline: Workspace, cluster: Cluster, tmp_path: Path) -> None:
     """The real API server, a token it never issued: 401, HyScale's message, exit 202."""
     config = yaml.safe_load(cluster.kubeconfig.read_text())
     for user in config["users"]:

@@ -10,19 +10,18 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from testing.cli import CliWorkspace
 from testing.cluster import Cluster, http_get
 from testing.testimage import crash
-from testing.workspace import ran
+from testing.workspace import Workspace, ran
 
 STAGES = ["spec", "dockerfile", "build", "push", "manifests", "deploy"]
 
 
-def _spec(cli: CliWorkspace, app: str, service: str = "web", **more: Any) -> Path:
+def _spec(cli: Workspace, app: str, service: str = "web", **more: Any) -> Path:
     return cli.testapp(cli.apps / app / f"{service}.hspec", service, **more)
 
 
-def test_deploy_prints_hyscales_stages_and_the_address(cli: CliWorkspace, cluster: Cluster,
+def test_deploy_prints_hyscales_stages_and_the_address(cli: Workspace, cluster: Cluster,
                                                        app_ns: str) -> None:
     spec = _spec(cli, app_ns, external=True)
     result = cli.hyscale("deploy", "service", "-f", str(spec), "-a", app_ns, "-n", app_ns)
@@ -48,7 +47,7 @@ def test_deploy_prints_hyscales_stages_and_the_address(cli: CliWorkspace, cluste
     assert again.stdout.count("[SKIPPED]") == len(STAGES)
 
 
-def test_deploy_json(cli: CliWorkspace, app_ns: str) -> None:
+def test_deploy_json(cli: Workspace, app_ns: str) -> None:
     spec = _spec(cli, app_ns)
     first = cli.hyscale("deploy", "service", "-f", str(spec), "-a", app_ns, "-n", app_ns,
                         "-o", "JSON").json
@@ -60,7 +59,7 @@ def test_deploy_json(cli: CliWorkspace, app_ns: str) -> None:
     assert ran(again) == [] and {s["reason"] for s in again["stages"]} == {"up to date"}
 
 
-def test_one_state_with_doit_both_ways(cli: CliWorkspace, app_ns: str) -> None:
+def test_one_state_with_doit_both_ways(cli: Workspace, app_ns: str) -> None:
     spec = _spec(cli, app_ns)
     cli.hyscale("deploy", "service", "-f", str(spec), "-a", app_ns, "-n", app_ns)
     assert cli.doit_app(app_ns, f"namespace={app_ns}", "deploy:web").executed == []
@@ -73,7 +72,7 @@ def test_one_state_with_doit_both_ways(cli: CliWorkspace, app_ns: str) -> None:
     assert ran(status) == []
 
 
-def test_every_stage_says_why(cli: CliWorkspace, cluster: Cluster, app_ns: str) -> None:
+def test_every_stage_says_why(cli: Workspace, cluster: Cluster, app_ns: str) -> None:
     spec = _spec(cli, app_ns)
     deploy = ["deploy", "service", "-f", str(spec), "-a", app_ns, "-n", app_ns]
     cli.hyscale(*deploy)
@@ -93,7 +92,7 @@ def test_every_stage_says_why(cli: CliWorkspace, cluster: Cluster, app_ns: str) 
         "web")["deploy"].startswith("settings changed: ")
 
 
-def test_specs_anywhere_relative_to_the_working_folder(cli: CliWorkspace, app_ns: str) -> None:
+def test_specs_anywhere_relative_to_the_working_folder(cli: Workspace, app_ns: str) -> None:
     project = cli.apps.parent / "project"
     cli.testapp(project / "deploy" / "api.hspec", "api", props={"NOTE": "file(notes/note.txt)"})
     (project / "deploy" / "notes").mkdir()
@@ -109,7 +108,7 @@ def test_specs_anywhere_relative_to_the_working_folder(cli: CliWorkspace, app_ns
     assert cli.hyscale(*args).stages("api")["spec"] == "note.txt changed"
 
 
-def test_doit_info_is_a_dry_run_check(cli: CliWorkspace, cluster: Cluster, app_ns: str) -> None:
+def test_doit_info_is_a_dry_run_check(cli: Workspace, cluster: Cluster, app_ns: str) -> None:
     spec = _spec(cli, app_ns)
     cli.hyscale("deploy", "service", "-f", str(spec), "-a", app_ns, "-n", app_ns)
     info = ["info", "deploy:web", f"namespace={app_ns}"]
@@ -120,7 +119,7 @@ def test_doit_info_is_a_dry_run_check(cli: CliWorkspace, cluster: Cluster, app_n
     assert "the cluster still runs what was last deployed" in drift.stdout
 
 
-def test_a_failing_service_does_not_stop_the_others(cli: CliWorkspace, app_ns: str) -> None:
+def test_a_failing_service_does_not_stop_the_others(cli: Workspace, app_ns: str) -> None:
     bad = _spec(cli, app_ns, "bad", props=crash(3, "cannot start\\n"))
     good = _spec(cli, app_ns, "good")
     result = cli.hyscale("deploy", "service", "-f", f"{bad},{good}", "-a", app_ns, "-n", app_ns,
@@ -139,7 +138,7 @@ def test_a_failing_service_does_not_stop_the_others(cli: CliWorkspace, app_ns: s
     assert human.stages("good")["deploy"] == "up to date"
 
 
-def test_generate_manifests(offline: CliWorkspace) -> None:
+def test_generate_manifests(offline: Workspace) -> None:
     spec = offline.prebuilt(offline.apps / "shop" / "web.hspec", "web", "registry.local/web:1")
     result = offline.hyscale("generate", "service", "manifests", "-f", str(spec), "-a", "shop")
     folder = offline.service_dir("shop", "web") / "generated-files" / "manifests"
@@ -155,7 +154,7 @@ def test_generate_manifests(offline: CliWorkspace) -> None:
 
 
 @pytest.mark.parametrize("word", ["deploy", "generate"])
-def test_a_user_profile_variable_does_not_slip_in(cli: CliWorkspace, app_ns: str,
+def test_a_user_profile_variable_does_not_slip_in(cli: Workspace, app_ns: str,
                                                   word: str) -> None:
     """HYSCALE_PROFILE in the environment is for doit; hyscale takes -P only."""
     spec = _spec(cli, app_ns)

@@ -12,18 +12,16 @@ from typing import Any
 import pytest
 from kubernetes.stream import stream
 
-from testing.cli import CliWorkspace
 from testing.cluster import Cluster
-from testing.deploy_app import SERVE_HTTP
 from testing.images import remove_images_named
 from testing.registry import Registry, write_docker_config
-from testing.workspace import ran
+from testing.workspace import SERVE_HTTP, Workspace, ran
 
 pytestmark = pytest.mark.docker
 
 
 @pytest.fixture
-def built(cli: CliWorkspace, registry: Registry, app_ns: str) -> Iterator[Path]:
+def built(cli: Workspace, registry: Registry, app_ns: str) -> Iterator[Path]:
     """Service ``web`` of app ``app_ns``: the stack image, an artifact, a run command (the
     workspace's DOCKER_CONFIG holds the registry login). Its local images go afterwards."""
     folder = cli.apps / app_ns
@@ -57,12 +55,12 @@ def _served(cluster: Cluster, namespace: str, path: str) -> list[str]:
     return answers
 
 
-def _deploy(cli: CliWorkspace, spec: Path, app: str, *more: str, code: int = 0) -> Any:
+def _deploy(cli: Workspace, spec: Path, app: str, *more: str, code: int = 0) -> Any:
     return cli.hyscale("deploy", "service", "-f", str(spec), "-a", app, "-n", app, *more,
                        code=code)
 
 
-def test_build_push_deploy_verbose_then_nothing(cli: CliWorkspace, cluster: Cluster, built: Path,
+def test_build_push_deploy_verbose_then_nothing(cli: Workspace, cluster: Cluster, built: Path,
                                                 app_ns: str, registry: Registry) -> None:
     first = _deploy(cli, built, app_ns, "-v")
     assert "Step 1/" in first.stderr and f"docker push {registry.host}/{app_ns}/web:1.0" in \
@@ -83,7 +81,7 @@ def test_build_push_deploy_verbose_then_nothing(cli: CliWorkspace, cluster: Clus
     assert "Step 1/" not in quiet.stderr and "build: up to date" in quiet.stdout
 
 
-def test_an_artifact_change_rebuilds_and_says_why(cli: CliWorkspace, cluster: Cluster,
+def test_an_artifact_change_rebuilds_and_says_why(cli: Workspace, cluster: Cluster,
                                                   built: Path, app_ns: str) -> None:
     _deploy(cli, built, app_ns)
     (built.parent / "site" / "index.html").write_text("<h1>new content</h1>\n")
@@ -98,7 +96,7 @@ def test_an_artifact_change_rebuilds_and_says_why(cli: CliWorkspace, cluster: Cl
     assert _served(cluster, app_ns, "/index.html") == ["<h1>new content</h1>\n"]
 
 
-def test_a_failed_push_is_exit_11_with_hyscales_group_code(cli: CliWorkspace, built: Path,
+def test_a_failed_push_is_exit_11_with_hyscales_group_code(cli: Workspace, built: Path,
                                                            app_ns: str, registry: Registry) -> None:
     write_docker_config(cli.docker_config, {registry.host: (registry.user, "wrong-password")})
     [status] = _deploy(cli, built, app_ns, "-o", "json", code=11).json["serviceStatus"]

@@ -12,13 +12,12 @@ from pathlib import Path
 import yaml
 
 from hyscale_tasks.cli import COMMANDS, exits, parser
-from testing.cli import CliWorkspace
-from testing.workspace import REPO
+from testing.workspace import REPO, Workspace
 
 DOCS = REPO / "docs"
 
 
-def _make(cli: CliWorkspace, target: str, app: str) -> subprocess.CompletedProcess[str]:
+def _make(cli: Workspace, target: str, app: str) -> subprocess.CompletedProcess[str]:
     python = shlex.quote(sys.executable)
     return subprocess.run(
         ["make", "--no-print-directory", "-f", str(DOCS / "Makefile.example"), target,
@@ -28,7 +27,7 @@ def _make(cli: CliWorkspace, target: str, app: str) -> subprocess.CompletedProce
         check=False)
 
 
-def test_makefile_deploy_check_and_noop(cli: CliWorkspace, app_ns: str) -> None:
+def test_makefile_deploy_check_and_noop(cli: Workspace, app_ns: str) -> None:
     assert shutil.which("make"), "needs GNU make (Debian package make) to run docs/Makefile.example"
     spec = cli.testapp(cli.apps / app_ns / "web.hspec", "web")
     deploy = _make(cli, "deploy", app_ns)

@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from testing.cli import CliWorkspace
-from testing.workspace import CliResult
+from testing.workspace import CliResult, Workspace
 
 CORPUS = Path("/work/shared/corpus")
 GENERATOR = CORPUS / "hyscale-fixtures/manifest-generator/generator-services/src/test/resources"
@@ -57,7 +56,7 @@ def _missing_artifacts(spec: Path) -> list[str]:
             if not (spec.parent / item["source"]).exists()]
 
 
-def _generate_all(cli: CliWorkspace, specs: list[Path]) -> list[CliResult]:
+def _generate_all(cli: Workspace, specs: list[Path]) -> list[CliResult]:
     """One run per spec (they all name the same few services), each its own app."""
     results: list[CliResult] = []
     for start in range(0, len(specs), PARALLEL):
@@ -70,7 +69,7 @@ def _generate_all(cli: CliWorkspace, specs: list[Path]) -> list[CliResult]:
 
 @pytest.mark.skipif(not GENERATOR.is_dir(), reason="the HyScale corpus is not available here")
 def test_every_manifest_generator_fixture_renders_without_its_build_files(
-        offline: CliWorkspace, tmp_path: Path) -> None:
+        offline: Workspace, tmp_path: Path) -> None:
     fixtures = _fixtures(tmp_path)
     specs = sorted(fixtures.rglob("*.hspec"))
     names = [spec.relative_to(fixtures).as_posix() for spec in specs]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from testing.cli import CliWorkspace
+from testing.workspace import Workspace
 
 APP_RULE = ("It must consist of lower case alphanumeric characters or '-', its length should be "
             "between 2 and 30.(regex used for validation is '([a-z0-9-]){2,30}')")
@@ -20,7 +20,7 @@ BAD_SERVICE = ('[ERROR]  Invalid input:: Service name "Web" is invalid. A servic
 
 
 @pytest.fixture
-def spec(offline: CliWorkspace) -> Path:
+def spec(offline: Workspace) -> Path:
     return offline.prebuilt(offline.apps / "shop" / "web.hspec", "web", "registry.local/web:1")
 
 
@@ -40,7 +40,7 @@ def _commands(spec: Path, app: str, namespace: str, service: str) -> list[list[s
 
 
 @pytest.mark.parametrize("index", range(9))
-def test_an_invalid_app_name_gets_hyscales_message_and_exit_2(offline: CliWorkspace, spec: Path,
+def test_an_invalid_app_name_gets_hyscales_message_and_exit_2(offline: Workspace, spec: Path,
                                                               index: int) -> None:
     result = offline.hyscale(*_commands(spec, "My_App", "shop", "web")[index], code=2)
     assert BAD_APP in result.stderr.splitlines()
@@ -48,26 +48,26 @@ def test_an_invalid_app_name_gets_hyscales_message_and_exit_2(offline: CliWorksp
 
 
 @pytest.mark.parametrize("index", [0, 2, 3, 4, 5, 6, 7, 8])
-def test_an_invalid_namespace_gets_hyscales_message(offline: CliWorkspace, spec: Path,
+def test_an_invalid_namespace_gets_hyscales_message(offline: Workspace, spec: Path,
                                                     index: int) -> None:
     result = offline.hyscale(*_commands(spec, "shop", "x", "web")[index], code=2)
     assert BAD_NAMESPACE in result.stderr.splitlines()
 
 
 @pytest.mark.parametrize("index", [2, 4, 6, 7, 8])
-def test_an_invalid_service_name_gets_hyscales_message(offline: CliWorkspace, spec: Path,
+def test_an_invalid_service_name_gets_hyscales_message(offline: Workspace, spec: Path,
                                                        index: int) -> None:
     result = offline.hyscale(*_commands(spec, "shop", "shop", "Web")[index], code=2)
     assert BAD_SERVICE in result.stderr.splitlines()
 
 
-def test_every_invalid_value_is_reported_at_once(offline: CliWorkspace) -> None:
+def test_every_invalid_value_is_reported_at_once(offline: Workspace) -> None:
     result = offline.hyscale("get", "service", "status", "-s", "ok,Web", "-a", "My_App", "-n", "x",
                              code=2)
     assert result.stderr.splitlines() == [BAD_APP, BAD_NAMESPACE, BAD_SERVICE]
 
 
-def test_spec_files_must_exist_be_files_and_not_be_empty(offline: CliWorkspace,
+def test_spec_files_must_exist_be_files_and_not_be_empty(offline: Workspace,
                                                          spec: Path) -> None:
     empty = offline.apps / "shop" / "empty.hspec"
     empty.write_text("")
@@ -83,14 +83,14 @@ def test_spec_files_must_exist_be_files_and_not_be_empty(offline: CliWorkspace,
     assert not offline.home.exists()
 
 
-def test_profile_files_are_checked_the_same_way(offline: CliWorkspace, spec: Path) -> None:
+def test_profile_files_are_checked_the_same_way(offline: Workspace, spec: Path) -> None:
     result = offline.hyscale("generate", "service", "manifests", "-f", str(spec), "-a", "shop",
                              "-p", "nowhere/dev-web.hprof", code=2)
     assert result.stderr.strip() == \
         f"[ERROR]  Cannot find file {offline.apps.parent / 'nowhere' / 'dev-web.hprof'}"
 
 
-def test_an_invalid_output_format(offline: CliWorkspace, spec: Path) -> None:
+def test_an_invalid_output_format(offline: Workspace, spec: Path) -> None:
     result = offline.hyscale("deploy", "service", "-f", str(spec), "-a", "shop", "-n", "shop",
                              "-o", "yaml", code=2)
     assert result.stdout == ""
@@ -100,7 +100,7 @@ def test_an_invalid_output_format(offline: CliWorkspace, spec: Path) -> None:
         '[ERROR]  Invalid input:: Output format "xml"')
 
 
-def test_with_json_output_invalid_input_is_a_deployment_error(offline: CliWorkspace,
+def test_with_json_output_invalid_input_is_a_deployment_error(offline: Workspace,
                                                               spec: Path) -> None:
     result = offline.hyscale("deploy", "service", "-f", str(spec), "-a", "My_App", "-n", "x",
                              "-o", "json", code=2)
@@ -113,19 +113,19 @@ def test_with_json_output_invalid_input_is_a_deployment_error(offline: CliWorksp
     (["--to", "-3"], "INVALID VALUE -3 : must be greater than or equal to 0"),
     (["--down", "0"], "INVALID VALUE 0 : scale down by value must be greater than 0"),
 ])
-def test_scale_values(offline: CliWorkspace, option: list[str], message: str) -> None:
+def test_scale_values(offline: Workspace, option: list[str], message: str) -> None:
     result = offline.hyscale("scale", "service", "-s", "web", "-a", "shop", "-n", "shop", *option,
                              code=2)
     assert result.stderr.strip() == f"[ERROR]  {message}"
 
 
-def test_log_lines(offline: CliWorkspace) -> None:
+def test_log_lines(offline: Workspace) -> None:
     result = offline.hyscale("get", "service", "logs", "-s", "web", "-a", "shop", "-n", "shop",
                              "-l", "0", code=2)
     assert result.stderr.strip() == "[ERROR]  Logs lines must be more than 1"
 
 
-def test_an_invalid_spec_stops_every_service_with_exit_2(offline: CliWorkspace,
+def test_an_invalid_spec_stops_every_service_with_exit_2(offline: Workspace,
                                                          spec: Path) -> None:
     bad = offline.write(offline.apps / "shop" / "api.hspec",
                         {"name": "api", "image": {"registry": "registry.local", "name": "api",
@@ -136,14 +136,14 @@ def test_an_invalid_spec_stops_every_service_with_exit_2(offline: CliWorkspace,
     assert not (offline.service_dir("shop", "web") / "generated-files").exists()  # nothing rendered
 
 
-def test_two_specs_of_one_service(offline: CliWorkspace, spec: Path) -> None:
+def test_two_specs_of_one_service(offline: Workspace, spec: Path) -> None:
     twin = offline.prebuilt(offline.apps / "other" / "web.hspec", "web", "registry.local/web:1")
     result = offline.hyscale("generate", "service", "manifests", "-f", f"{spec},{twin}", "-a",
                              "shop", code=2)
     assert "Two specs define service 'web'" in result.stderr
 
 
-def test_no_kubeconfig_is_exit_202(offline: CliWorkspace) -> None:
+def test_no_kubeconfig_is_exit_202(offline: Workspace) -> None:
     result = offline.hyscale("get", "app", "status", "-a", "shop", "-n", "shop", code=202)
     assert "[ERROR]  Cannot find kubeconfig(config) at" in result.stderr
     json_result = offline.hyscale("get", "apps", "-o", "json", code=202)

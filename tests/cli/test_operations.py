@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from testing.cli import CliWorkspace, cluster_workspace
+from testing.cli import cluster_workspace
 from testing.cluster import Cluster, KubeEnv
 from testing.registry import Registry
 from testing.testimage import log_lines
-from testing.workspace import CliResult, ran
+from testing.workspace import CliResult, Workspace, ran
 
 LOG = [f"line {i}" for i in range(1, 8)]  # what the deployed service prints first
 
@@ -29,7 +29,7 @@ def _table(result: CliResult) -> dict[str, dict[str, str]]:
             for cells in ([c.strip() for c in line] for line in lines[2:])}
 
 
-def _deploy_web(cli: CliWorkspace, app_ns: str) -> Path:
+def _deploy_web(cli: Workspace, app_ns: str) -> Path:
     """Service ``web`` of app ``app_ns`` deployed to namespace ``app_ns`` with ``hyscale``; it
     logs :data:`LOG`, then the test image's own "listening" line."""
     spec = cli.testapp(cli.apps / app_ns / "web.hspec", "web", props=log_lines(*LOG))
@@ -38,14 +38,14 @@ def _deploy_web(cli: CliWorkspace, app_ns: str) -> Path:
 
 
 @pytest.fixture
-def deployed(cli: CliWorkspace, app_ns: str) -> Path:
+def deployed(cli: Workspace, app_ns: str) -> Path:
     """``web`` deployed for a test that changes it."""
     return _deploy_web(cli, app_ns)
 
 
 @dataclass
 class Shared:
-    cli: CliWorkspace
+    cli: Workspace
     cluster: Cluster
     app_ns: str
 
@@ -83,7 +83,7 @@ def test_service_status(shared: Shared) -> None:
     assert (web["name"], web["status"], web["replicas"]) == ("web", "Running", "1/1")
 
 
-def test_app_status(cli: CliWorkspace, deployed: Path, app_ns: str) -> None:
+def test_app_status(cli: Workspace, deployed: Path, app_ns: str) -> None:
     api = cli.testapp(deployed.parent / "api.hspec", "api")
     cli.hyscale("deploy", "service", "-f", str(api), "-a", app_ns, "-n", app_ns)
     rows = _table(cli.hyscale("get", "app", "status", "-a", app_ns, "-n", app_ns))
@@ -137,7 +137,7 @@ def test_service_logs(shared: Shared) -> None:
     assert '[ERROR]  Cannot find replica "no-such-pod". Available replicas web-' in missing.stderr
 
 
-def test_scale_is_kept_by_the_next_deploy(cli: CliWorkspace, deployed: Path, app_ns: str) -> None:
+def test_scale_is_kept_by_the_next_deploy(cli: Workspace, deployed: Path, app_ns: str) -> None:
     result = cli.hyscale("scale", "service", "-s", "web", "-a", app_ns, "-n", app_ns, "--to", "2")
     assert "[INFO]  web runs 2 replica(s)" in result.stderr
     assert len(_table(cli.hyscale("get", "replica", "status", "-s", "web", "-a", app_ns, "-n",
@@ -151,7 +151,7 @@ def test_scale_is_kept_by_the_next_deploy(cli: CliWorkspace, deployed: Path, app
     assert f"nope is not deployed in namespace {app_ns} under app {app_ns}" in not_there.stderr
 
 
-def test_undeploy_service_then_deploy_again(cli: CliWorkspace, deployed: Path,
+def test_undeploy_service_then_deploy_again(cli: Workspace, deployed: Path,
                                             app_ns: str) -> None:
     result = cli.hyscale("undeploy", "service", "-s", "web", "-a", app_ns, "-n", app_ns)
     assert "[INFO]  Deleting Deployment web" in result.stderr
@@ -167,7 +167,7 @@ def test_undeploy_service_then_deploy_again(cli: CliWorkspace, deployed: Path,
     assert [s["reason"] for s in again["stages"] if s["ran"]] == ["deploy.json is missing"]
 
 
-def test_undeploy_app(cli: CliWorkspace, deployed: Path, app_ns: str) -> None:
+def test_undeploy_app(cli: Workspace, deployed: Path, app_ns: str) -> None:
     api = cli.testapp(deployed.parent / "api.hspec", "api")
     cli.hyscale("deploy", "service", "-f", str(api), "-a", app_ns, "-n", app_ns)
     cli.hyscale("undeploy", "app", "-a", app_ns, "-n", app_ns)

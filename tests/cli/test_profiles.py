@@ -8,23 +8,23 @@ from typing import Any
 
 import yaml
 
-from testing.cli import CliWorkspace
+from testing.workspace import Workspace
 
 
-def _deployment(cli: CliWorkspace, app: str, service: str) -> dict[str, Any]:
+def _deployment(cli: Workspace, app: str, service: str) -> dict[str, Any]:
     path = cli.service_dir(app, service) / "generated-files" / "manifests" / "deployment.yaml"
     return dict(yaml.safe_load(path.read_text()))
 
 
-def _env(cli: CliWorkspace, app: str, service: str) -> str:
+def _env(cli: Workspace, app: str, service: str) -> str:
     return str(_deployment(cli, app, service)["metadata"]["labels"]["hyscale.io/environment-name"])
 
 
-def _shop(cli: CliWorkspace) -> Path:
+def _shop(cli: Workspace) -> Path:
     return cli.add_app("shop")
 
 
-def test_named_profile_from_the_profiles_folder(offline: CliWorkspace) -> None:
+def test_named_profile_from_the_profiles_folder(offline: Workspace) -> None:
     shop = _shop(offline)
     result = offline.hyscale("generate", "service", "manifests", "-f",
                              f"{shop / 'cart.hspec'},{shop / 'frontend.hspec'}", "-a", "shop",
@@ -37,7 +37,7 @@ def test_named_profile_from_the_profiles_folder(offline: CliWorkspace) -> None:
     assert rerun.executed == []
 
 
-def test_every_service_needs_its_named_profile(offline: CliWorkspace) -> None:
+def test_every_service_needs_its_named_profile(offline: Workspace) -> None:
     shop = _shop(offline)
     lonely = offline.prebuilt(shop / "lonely.hspec", "lonely", "registry.local/lonely:1")
     other = offline.prebuilt(offline.apps / "other" / "misc.hspec", "misc", "registry.local/m:1")
@@ -47,7 +47,7 @@ def test_every_service_needs_its_named_profile(offline: CliWorkspace) -> None:
     assert result.stderr.strip() == "[ERROR]  Profile not found for services lonely,misc"
 
 
-def test_one_profile_per_service(offline: CliWorkspace) -> None:
+def test_one_profile_per_service(offline: Workspace) -> None:
     shop = _shop(offline)
     (shop / "prod-cart.hprof").write_text((shop / "profiles" / "prod-cart.hprof").read_text())
     result = offline.hyscale("generate", "service", "manifests", "-f", str(shop / "cart.hspec"),
@@ -55,7 +55,7 @@ def test_one_profile_per_service(offline: CliWorkspace) -> None:
     assert result.stderr.strip() == "[ERROR]  Service cart cannot have multiple profiles"
 
 
-def test_named_profile_must_be_for_its_environment(offline: CliWorkspace) -> None:
+def test_named_profile_must_be_for_its_environment(offline: Workspace) -> None:
     shop = _shop(offline)
     (shop / "profiles" / "qa-cart.hprof").write_text("environment: stage\noverrides: cart\n")
     result = offline.hyscale("generate", "service", "manifests", "-f", str(shop / "cart.hspec"),
@@ -64,7 +64,7 @@ def test_named_profile_must_be_for_its_environment(offline: CliWorkspace) -> Non
                                      f"{shop / 'profiles' / 'qa-cart.hprof'}")
 
 
-def test_profile_files_anywhere_are_matched_by_overrides(offline: CliWorkspace) -> None:
+def test_profile_files_anywhere_are_matched_by_overrides(offline: Workspace) -> None:
     shop = _shop(offline)
     stage = offline.write(offline.apps.parent / "envs" / "stage-cart.hprof",
                           {"environment": "stage", "overrides": "cart", "replicas": 2,
@@ -82,7 +82,7 @@ def test_profile_files_anywhere_are_matched_by_overrides(offline: CliWorkspace) 
         "spec": "stage-cart.hprof changed", "manifests": "prop MODE changed"}
 
 
-def test_profile_files_for_unknown_services_or_twice_for_one(offline: CliWorkspace) -> None:
+def test_profile_files_for_unknown_services_or_twice_for_one(offline: Workspace) -> None:
     shop = _shop(offline)
     cart = str(shop / "cart.hspec")
     result = offline.hyscale("generate", "service", "manifests", "-f", cart, "-a", "shop", "-p",
@@ -94,7 +94,7 @@ def test_profile_files_for_unknown_services_or_twice_for_one(offline: CliWorkspa
     assert twice.stderr.strip() == "[ERROR]  Service cart cannot have multiple profiles"
 
 
-def test_an_invalid_profile_is_invalid_input(offline: CliWorkspace) -> None:
+def test_an_invalid_profile_is_invalid_input(offline: Workspace) -> None:
     shop = _shop(offline)
     broken = offline.apps.parent / "dev-cart.hprof"
     broken.write_text("environment: dev\noverrides: cart\nreplicas: [\n")

@@ -9,12 +9,11 @@ import json
 import subprocess
 import sys
 
-from testing.cli import CliWorkspace
 from testing.registry import Registry
-from testing.workspace import HYSCALE_TIMEOUT, assert_no_secret
+from testing.workspace import HYSCALE_TIMEOUT, Workspace, assert_no_secret
 
 
-def test_a_deploy_pulls_with_the_login_piped_in(cli: CliWorkspace, registry: Registry,
+def test_a_deploy_pulls_with_the_login_piped_in(cli: Workspace, registry: Registry,
                                                 app_ns: str) -> None:
     (cli.docker_config / "config.json").unlink()  # no docker login on disk
     auth = base64.b64encode(f"{registry.user}:{registry.password}".encode()).decode()

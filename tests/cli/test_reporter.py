@@ -14,13 +14,12 @@ import pytest
 
 from hyscale_tasks.tasks.reasons import changed_fields, describe
 from hyscale_tasks.tasks.uptodate import OutputsIntact
-from testing.cli import CliWorkspace
-from testing.workspace import REPO
+from testing.workspace import REPO, Workspace
 
 DOIT_CFG = "[REPORTER]\njsonl = hyscale_tasks.tasks.reporter:JsonLinesReporter\n"
 
 
-def _events(cli: CliWorkspace, *args: str, code: int = 0) -> list[dict[str, Any]]:
+def _events(cli: Workspace, *args: str, code: int = 0) -> list[dict[str, Any]]:
     """``doit -r jsonl`` run from a folder whose doit.cfg registers the reporter."""
     folder = cli.apps.parent / "doit-cwd"
     folder.mkdir(exist_ok=True)
@@ -42,11 +41,11 @@ def _by_task(events: list[dict[str, Any]]) -> dict[str, list[str]]:
 
 
 @pytest.fixture
-def spec(offline: CliWorkspace) -> Path:
+def spec(offline: Workspace) -> Path:
     return offline.prebuilt(offline.apps / "shop" / "web.hspec", "web", "registry.local/web:1")
 
 
-def test_one_event_per_line_from_start_to_done(offline: CliWorkspace, spec: Path) -> None:
+def test_one_event_per_line_from_start_to_done(offline: Workspace, spec: Path) -> None:
     events = _events(offline, "manifests:web")
     assert _by_task(events) == {"spec:web": ["start", "success"],
                                 "manifests:web": ["start", "success"]}
@@ -65,7 +64,7 @@ def test_one_event_per_line_from_start_to_done(offline: CliWorkspace, spec: Path
     assert reasons == {"spec:web": "web.hspec changed", "manifests:web": "prop GREETING changed"}
 
 
-def test_failures_and_what_they_leave_unrun(offline: CliWorkspace, spec: Path) -> None:
+def test_failures_and_what_they_leave_unrun(offline: Workspace, spec: Path) -> None:
     offline.edit(spec, ports=[{"port": "web"}])
     events = _events(offline, "--continue", "manifests:web", code=2)
     failures = {e["task"]: e for e in events if e["event"] == "failure"}
@@ -75,7 +74,7 @@ def test_failures_and_what_they_leave_unrun(offline: CliWorkspace, spec: Path) -
     assert events[-1]["result"] == "failure"
 
 
-def test_parallel_runs_report_from_the_main_process(offline: CliWorkspace, spec: Path) -> None:
+def test_parallel_runs_report_from_the_main_process(offline: Workspace, spec: Path) -> None:
     offline.prebuilt(offline.apps / "shop" / "api.hspec", "api", "registry.local/api:1")
     events = _events(offline, "-n", "2", "-P", "process", "manifests")
     assert {task: kinds for task, kinds in _by_task(events).items()} == {
@@ -83,7 +82,7 @@ def test_parallel_runs_report_from_the_main_process(offline: CliWorkspace, spec:
         for svc in ("api", "web")}
 
 
-def test_the_jsonl_entry_point_once_installed(offline: CliWorkspace, spec: Path) -> None:
+def test_the_jsonl_entry_point_once_installed(offline: Workspace, spec: Path) -> None:
     """With ``[project.entry-points."doit.REPORTER"] jsonl = ...`` in pyproject.toml and the
     package reinstalled, ``doit -r jsonl`` works from any folder, no doit.cfg needed."""
     from importlib.metadata import entry_points

@@ -11,10 +11,9 @@ from typing import IO
 import pytest
 from kubernetes.stream import stream
 
-from testing.cli import CliWorkspace
 from testing.cluster import Cluster
 from testing.testimage import UNHEALTHY, log_lines
-from testing.workspace import CliResult
+from testing.workspace import CliResult, Workspace
 
 
 class _Lines:
@@ -47,7 +46,7 @@ class _Lines:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_a_signal_mid_deploy_keeps_the_finished_stages(cli: CliWorkspace, app_ns: str,
+def test_a_signal_mid_deploy_keeps_the_finished_stages(cli: Workspace, app_ns: str,
                                                        signum: int) -> None:
     # The pod runs but never becomes ready (its health check fails): the rollout wait goes on
     # until the signal.
@@ -71,7 +70,7 @@ def test_a_signal_mid_deploy_keeps_the_finished_stages(cli: CliWorkspace, app_ns
         "spec": "U", "dockerfile": "U", "build": "U", "push": "U", "manifests": "U", "deploy": "R"}
 
 
-def test_following_a_log_until_ctrl_c(cli: CliWorkspace, cluster: Cluster, app_ns: str) -> None:
+def test_following_a_log_until_ctrl_c(cli: Workspace, cluster: Cluster, app_ns: str) -> None:
     spec = cli.testapp(cli.apps / app_ns / "web.hspec", "web", props=log_lines("started"))
     cli.hyscale("deploy", "service", "-f", str(spec), "-a", app_ns, "-n", app_ns)
     process = cli.start_hyscale("get", "service", "logs", "-s", "web", "-a", app_ns, "-n", app_ns,

@@ -9,8 +9,7 @@ import sys
 import pytest
 
 from hyscale_tasks.cli import parser
-from testing.cli import CliWorkspace
-from testing.workspace import REPO
+from testing.workspace import REPO, Workspace
 
 COMMANDS = [
     "deploy service", "deploy services", "generate service manifests", "generate services manifest",
@@ -23,20 +22,20 @@ GROUPS = ["", "deploy", "generate", "generate service", "undeploy", "get", "get 
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-def test_every_command_has_help(offline: CliWorkspace, command: str) -> None:
+def test_every_command_has_help(offline: Workspace, command: str) -> None:
     result = offline.hyscale(*command.split(), "--help")
     assert result.stdout.startswith(f"usage: hyscale {command.split()[0]}")  # aliases: the name
 
 
 @pytest.mark.parametrize("group", GROUPS)
-def test_a_group_without_its_command_prints_usage_and_exits_2(offline: CliWorkspace,
+def test_a_group_without_its_command_prints_usage_and_exits_2(offline: Workspace,
                                                               group: str) -> None:
     result = offline.hyscale(*group.split(), code=2)
     assert result.stderr.startswith("usage: hyscale")
     assert offline.hyscale(*group.split(), "-h").stdout.startswith("usage: hyscale")
 
 
-def test_version(offline: CliWorkspace) -> None:
+def test_version(offline: Workspace) -> None:
     for flag in ("--version", "-V"):
         line = offline.hyscale(flag).stdout.strip()
         assert line.startswith('HyScale Version 0.1.0 "hyscale-tasks", build ')
@@ -79,7 +78,7 @@ def test_command_words_in_any_case_and_codes_spellings() -> None:
     (["get", "apps", "--bogus"], "unrecognized arguments"),
     (["fly"], "invalid choice"),
 ])
-def test_usage_errors_exit_2_with_the_usage(offline: CliWorkspace, args: list[str],
+def test_usage_errors_exit_2_with_the_usage(offline: Workspace, args: list[str],
                                             complaint: str) -> None:
     result = offline.hyscale(*args, code=2)
     assert "usage: hyscale" in result.stderr

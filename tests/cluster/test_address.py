@@ -20,8 +20,7 @@ import pytest
 from kubernetes import client
 
 from testing.cluster import Cluster, http_get
-from testing.deploy_app import DeployApp, NewApp
-from testing.workspace import status_rows
+from testing.workspace import NewApp, Workspace, status_rows
 
 NODE_PORT_LINE = re.compile(
     r"\[INFO\]  Service address : (\S+:\d+) \(node port; no load balancer assigned an external IP\)")
@@ -97,7 +96,7 @@ class LoadBalancerController:
 
 
 @pytest.fixture
-def lb_app(new_app: NewApp, cluster: Cluster) -> Iterator[DeployApp]:
+def lb_app(new_app: NewApp, cluster: Cluster) -> Iterator[Workspace]:
     app = new_app("lbctl")
     controller = LoadBalancerController(cluster, app.namespace, "web")
     controller.thread.start()
@@ -109,7 +108,7 @@ def lb_app(new_app: NewApp, cluster: Cluster) -> Iterator[DeployApp]:
 
 
 def test_with_a_load_balancer_controller_its_address_is_waited_for_and_answers(
-        lb_app: DeployApp, cluster: Cluster) -> None:
+        lb_app: Workspace, cluster: Cluster) -> None:
     lb_app.extra_env["HYS_LB_READY_TIMEOUT"] = "60000"
     lb_app.web(external=True)
 

@@ -17,9 +17,9 @@ from kubernetes import client
 
 from testing.audit import applies
 from testing.cluster import Cluster
-from testing.deploy_app import DeployApp, NewApp, assert_converges
+from testing.deploy_app import assert_converges
 from testing.proxy import FaultProxy
-from testing.workspace import assert_failed_cleanly
+from testing.workspace import NewApp, Workspace, assert_failed_cleanly
 
 CONFLICT = ('Operation cannot be fulfilled on deployments.apps "web": the object has been modified; '
             "please apply your changes to the latest version and try again")
@@ -27,7 +27,7 @@ SERVER_TIMEOUT = "Timeout: request did not complete within requested timeout - c
 
 
 @pytest.fixture
-def proxied(new_app: NewApp, cluster: Cluster, fault_proxy: FaultProxy, tmp_path: Path) -> DeployApp:
+def proxied(new_app: NewApp, cluster: Cluster, fault_proxy: FaultProxy, tmp_path: Path) -> Workspace:
     """An app (web: props and secrets) whose doit runs reach the cluster through the proxy."""
     app = new_app("api", kubeconfig=fault_proxy.kubeconfig(cluster.kubeconfig, tmp_path / "proxied"))
     app.web(props={"GREETING": "hi"}, secrets={"TOKEN": "api-failure-secret"})
@@ -38,7 +38,7 @@ def _deletes(seen: list[dict[str, Any]]) -> list[str]:
     return [f"{r['resource']} {r['name']}" for r in seen if r["verb"] == "DELETE"]
 
 
-def test_one_transient_error_on_an_apply_is_retried(proxied: DeployApp, cluster: Cluster,
+def test_one_transient_error_on_an_apply_is_retried(proxied: Workspace, cluster: Cluster,
                                                     fault_proxy: FaultProxy) -> None:
     proxied.deploy("web")
     uid = client.AppsV1Api(cluster.api_client()).read_namespaced_deployment(
@@ -59,7 +59,7 @@ def test_one_transient_error_on_an_apply_is_retried(proxied: DeployApp, cluster:
 
 
 def test_an_error_that_persists_fails_clearly_and_deletes_nothing(
-        proxied: DeployApp, cluster: Cluster, fault_proxy: FaultProxy) -> None:
+        proxied: Workspace, cluster: Cluster, fault_proxy: FaultProxy) -> None:
     """Retried a bounded number of times with back-off, then the deploy fails with the API's
     answer; what runs keeps running."""
     proxied.deploy("web")
@@ -83,7 +83,7 @@ def test_an_error_that_persists_fails_clearly_and_deletes_nothing(
     assert_converges(proxied, cluster.api_client())
 
 
-def test_a_refused_apply_fails_clearly_and_deletes_nothing(proxied: DeployApp, cluster: Cluster,
+def test_a_refused_apply_fails_clearly_and_deletes_nothing(proxied: Workspace, cluster: Cluster,
                                                            fault_proxy: FaultProxy) -> None:
     """A refusal that is not "this field cannot change in place" (here a 409 no apply should
     get) is an error; never a reason to delete and re-create (HyScale's fallback did)."""
@@ -101,7 +101,7 @@ def test_a_refused_apply_fails_clearly_and_deletes_nothing(proxied: DeployApp, c
     assert_converges(proxied, cluster.api_client())
 
 
-def test_a_dropped_connection_is_retried(proxied: DeployApp, cluster: Cluster,
+def test_a_dropped_connection_is_retried(proxied: Workspace, cluster: Cluster,
                                          fault_proxy: FaultProxy) -> None:
     proxied.deploy("web")
     proxied.edit_spec("web", props={"GREETING": "changed"})
@@ -120,7 +120,7 @@ def test_a_dropped_connection_is_retried(proxied: DeployApp, cluster: Cluster,
 
 
 def test_a_500_on_a_read_during_the_rollout_wait_is_retried(
-        proxied: DeployApp, cluster: Cluster, fault_proxy: FaultProxy) -> None:
+        proxied: Workspace, cluster: Cluster, fault_proxy: FaultProxy) -> None:
     fault_proxy.answer("GET", r"/namespaces/[^/]+/pods$", 500, "etcdserver: request timed out")
 
     result = proxied.deploy("web")
@@ -130,7 +130,7 @@ def test_a_500_on_a_read_during_the_rollout_wait_is_retried(
     assert proxied.deploy_record("web")["ready"] is True
 
 
-def test_the_same_object_applied_meanwhile_is_no_error(proxied: DeployApp, cluster: Cluster,
+def test_the_same_object_applied_meanwhile_is_no_error(proxied: Workspace, cluster: Cluster,
                                                        fault_proxy: FaultProxy) -> None:
     """Parallel deploys of sibling services (`doit -n 2`), or of two apps, apply the same image
     pull secret: an apply is idempotent, whoever comes first."""
@@ -146,7 +146,7 @@ def test_the_same_object_applied_meanwhile_is_no_error(proxied: DeployApp, clust
     assert_converges(proxied, cluster.api_client(), rerun=False)
 
 
-def test_a_slow_api_is_waited_for(proxied: DeployApp, cluster: Cluster, fault_proxy: FaultProxy) -> None:
+def test_a_slow_api_is_waited_for(proxied: Workspace, cluster: Cluster, fault_proxy: FaultProxy) -> None:
     fault_proxy.delay("GET", r"/namespaces/[^/]+$", 1.0)
     fault_proxy.delay("PATCH", r"/configmaps/[^/]+$", 1.0)
     fault_proxy.delay("PATCH", r"/deployments/[^/]+$", 1.0)

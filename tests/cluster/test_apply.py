@@ -21,9 +21,9 @@ from kubernetes import client
 from hyscale_tasks.spec.names import normalize
 from testing.audit import actions, applies, is_dry_run, writes
 from testing.cluster import Cluster
-from testing.deploy_app import DeployApp, NewApp
 from testing.proxy import FaultProxy
 from testing.registry import Registry, write_docker_config
+from testing.workspace import NewApp, Workspace
 
 APP_LABEL = "hyscale.io/app-name"
 OUR_ANNOTATIONS = {"hyscale.io/manifest-digest", "hyscale.io/service-manifests-digest",
@@ -34,7 +34,7 @@ LB = {"provider": "nginx", "className": "nginx", "host": "web.example.com",
       "mapping": [{"port": "8080/http", "contextPaths": ["/"]}]}
 
 
-def _live(cluster: Cluster, app: DeployApp, kind: str, api_version: str, name: str) -> dict[str, Any]:
+def _live(cluster: Cluster, app: Workspace, kind: str, api_version: str, name: str) -> dict[str, Any]:
     resource = cluster.dynamic_client().resources.get(api_version=api_version, kind=kind)
     return dict(resource.get(name=name, namespace=app.namespace).to_dict())
 
@@ -48,7 +48,7 @@ def _posts(seen: list[dict[str, Any]]) -> list[str]:
     return [str(r["resource"]) for r in seen if r["verb"] == "POST"]
 
 
-def _manifests(app: DeployApp, service: str) -> dict[tuple[str, str], dict[str, Any]]:
+def _manifests(app: Workspace, service: str) -> dict[tuple[str, str], dict[str, Any]]:
     """The rendered manifests of a service, by (kind, name)."""
     found = {}
     for path in app.paths(service).manifests.glob("*.yaml"):

@@ -16,14 +16,14 @@ from kubernetes import client
 
 from testing.audit import actions, reads, sync_listings, writes
 from testing.cluster import Cluster, http_get
-from testing.deploy_app import DeployApp, NewApp, current_pods, exec_in
-from testing.workspace import status_rows
+from testing.deploy_app import current_pods, exec_in
+from testing.workspace import NewApp, Workspace, status_rows
 
 pytestmark = pytest.mark.docker
 TOKEN = "built-app-token-Z3"
 
 
-def _push_record(app: DeployApp, service: str) -> dict[str, Any]:
+def _push_record(app: Workspace, service: str) -> dict[str, Any]:
     import json
 
     return dict(json.loads(app.paths(service).push_record.read_text()))

@@ -19,7 +19,7 @@ import yaml
 
 from testing.audit import TOOL_USER, reads, record_of, writes
 from testing.cluster import Cluster
-from testing.deploy_app import NewApp
+from testing.workspace import NewApp
 
 pytestmark = pytest.mark.docker
 

@@ -25,9 +25,9 @@ import pytest
 from kubernetes import client
 
 from testing.cluster import Cluster, http_get
-from testing.deploy_app import DeployApp, current_pods, exec_in, make_app
+from testing.deploy_app import current_pods, exec_in, make_app
 from testing.registry import Registry
-from testing.workspace import APPS, DoitResult, status_rows
+from testing.workspace import APPS, DoitResult, Workspace, status_rows
 
 pytestmark = pytest.mark.docker
 STORE_PASSWORD = "s3cret-store-pw"
@@ -35,7 +35,7 @@ STORE_PASSWORD = "s3cret-store-pw"
 EXAMPLES = {"hello": [], "store": [], "shop": ["profile=prod", "-n", "3"]}
 
 
-def _copy_example(app: DeployApp, example: str) -> None:
+def _copy_example(app: Workspace, example: str) -> None:
     """Every spec of the example (images pointed at the test registry and stack image, image
     repositories named after the app, so the run's clean-up finds them), and its folders."""
     for spec in sorted((APPS / example).glob("*.hspec")):
@@ -53,7 +53,7 @@ def _copy_example(app: DeployApp, example: str) -> None:
 class Deploying:
     """``doit deploy`` of one example, running in the background."""
 
-    app: DeployApp
+    app: Workspace
     args: list[str]
     process: subprocess.Popen[str]
     done: list[DoitResult] = field(default_factory=list)
@@ -97,7 +97,7 @@ def examples(shared_cluster: Cluster, registry: Registry, request: pytest.Fixtur
                 deploying.process.communicate()
 
 
-def _statuses(app: DeployApp) -> dict[str, str]:
+def _statuses(app: Workspace) -> dict[str, str]:
     return {name: row["Status"] for name, row in status_rows(app.run("app-status")).items()}
 
 

@@ -21,9 +21,10 @@ from testing.audit import writes
 from testing.cluster import Cluster
 from testing.dockerd import SecondDaemon
 from testing.fresh import Fresh
-from testing.image_app import ImageApp, app_name, make_app
+from testing.image_app import app_name, make_app
 from testing.registry import Registry
 from testing.relay import Relay
+from testing.workspace import Workspace
 
 SERVICES = ("web", "api", "base")
 # A container that stays up until it is stopped (the stack image has no server of its own).
@@ -31,7 +32,7 @@ IDLE = "sh,-c,trap 'exit 0' TERM; sleep 100000 & wait"
 ALREADY_RUNS = "The cluster already runs these manifests: nothing was written"
 
 
-def _idle(app: ImageApp, service: str) -> None:
+def _idle(app: Workspace, service: str) -> None:
     path = app.folder / f"{service}.hspec"
     spec = yaml.safe_load(path.read_text())
     spec["startCommand"] = IDLE
@@ -65,7 +66,7 @@ def _pods(cluster: Cluster, namespace: str) -> dict[str, int]:
             for p in pods if not p.metadata.deletion_timestamp}
 
 
-def _runner(fresh: Fresh, cluster: Cluster) -> ImageApp:
+def _runner(fresh: Fresh, cluster: Cluster) -> Workspace:
     runner = fresh.runner()
     runner.kubeconfig = cluster.kubeconfig
     runner.timeout = 240.0

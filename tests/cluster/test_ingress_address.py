@@ -24,8 +24,7 @@ import pytest
 from kubernetes import client
 
 from testing.cluster import Cluster, http_get, wait_for
-from testing.deploy_app import DeployApp, NewApp
-from testing.workspace import status_rows
+from testing.workspace import NewApp, Workspace, status_rows
 
 ADDRESS_LINE = re.compile(r"^\[INFO\]  Service address : (\S+) \(ClusterIP (\S+)\)$", re.MULTILINE)
 
@@ -142,7 +141,7 @@ class IngressController:
 
 
 @pytest.fixture
-def with_controller(new_app: NewApp, cluster: Cluster) -> Iterator[tuple[DeployApp, IngressController]]:
+def with_controller(new_app: NewApp, cluster: Cluster) -> Iterator[tuple[Workspace, IngressController]]:
     app = new_app("ingressctl")
     controller = IngressController(cluster, app.namespace, f"test-{secrets.token_hex(3)}",
                                    f"web.{app.namespace}.example.test")
@@ -155,7 +154,7 @@ def with_controller(new_app: NewApp, cluster: Cluster) -> Iterator[tuple[DeployA
 
 
 def test_with_an_ingress_controller_its_address_is_waited_for_and_answers_for_the_host(
-        with_controller: tuple[DeployApp, IngressController]) -> None:
+        with_controller: tuple[Workspace, IngressController]) -> None:
     app, controller = with_controller
     app.extra_env["HYS_LB_READY_TIMEOUT"] = "60000"
     host = controller.host

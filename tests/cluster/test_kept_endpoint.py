@@ -14,10 +14,10 @@ from kubernetes import client, config
 
 from testing.audit import writes
 from testing.cluster import Cluster
-from testing.deploy_app import DeployApp, NewApp
+from testing.workspace import NewApp, Workspace
 
 
-def _kept_entry(app: DeployApp) -> Path:
+def _kept_entry(app: Workspace) -> Path:
     [folder] = (app.home / "cache" / "cluster").iterdir()
     return folder
 

@@ -17,9 +17,9 @@ from kubernetes import client
 
 from testing.audit import writes
 from testing.cluster import Cluster, http_get
-from testing.deploy_app import DeployApp, NewApp, current_pods, exec_in, make_app
+from testing.deploy_app import current_pods, exec_in, make_app
 from testing.registry import Registry
-from testing.workspace import assert_no_traceback, status_rows
+from testing.workspace import NewApp, Workspace, assert_no_traceback, status_rows
 
 WEB_LOG = "".join(f"web line {n}\\n" for n in range(1, 21))  # printf %b makes the lines
 LISTENING = "testapp listening on 8080 and 6379"  # the test image's last line at start-up
@@ -29,7 +29,7 @@ def _core(cluster: Cluster) -> client.CoreV1Api:
     return client.CoreV1Api(cluster.api_client())
 
 
-def _app(new_app: NewApp, cluster: Cluster) -> DeployApp:
+def _app(new_app: NewApp, cluster: Cluster) -> Workspace:
     """web (props, secrets) and store (two volumes), deployed: for tests that change them."""
     app = new_app("ops")
     app.web(props={"A": "1"}, secrets={"S": "ops-secret"})
@@ -39,7 +39,7 @@ def _app(new_app: NewApp, cluster: Cluster) -> DeployApp:
     return app
 
 
-def _pods(cluster: Cluster, app: DeployApp, service: str) -> list[str]:
+def _pods(cluster: Cluster, app: Workspace, service: str) -> list[str]:
     return current_pods(cluster.api_client(), app.namespace, service)
 
 
@@ -53,7 +53,7 @@ def print_in_log(cluster: Cluster, namespace: str, pod: str, container: str, lin
 
 @pytest.fixture(scope="module")
 def deployed(shared_cluster: Cluster, registry: Registry,
-             tmp_path_factory: pytest.TempPathFactory) -> DeployApp:
+             tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     """For the tests that only read: web (2 replicas, 20 log lines each) and store deployed;
     ``later`` is a service of the app that was never deployed. (The log tests append lines:
     test_logs_lines_replica_and_saved_file to the second pod's log, the --follow test, which
@@ -68,7 +68,7 @@ def deployed(shared_cluster: Cluster, registry: Registry,
     return app
 
 
-def test_status_and_app_status(deployed: DeployApp, shared_cluster: Cluster) -> None:
+def test_status_and_app_status(deployed: Workspace, shared_cluster: Cluster) -> None:
     app = deployed
     rows = status_rows(app.run("status:web"))
     assert rows["web"]["Status"] == "Running"
@@ -85,7 +85,7 @@ def test_status_and_app_status(deployed: DeployApp, shared_cluster: Cluster) -> 
     assert "No such service found in this cluster" in missing["later"]["Message"]
 
 
-def test_logs_lines_replica_and_saved_file(deployed: DeployApp, shared_cluster: Cluster) -> None:
+def test_logs_lines_replica_and_saved_file(deployed: Workspace, shared_cluster: Cluster) -> None:
     app = deployed
     pods = _pods(shared_cluster, app, "web")
     assert len(pods) == 2
@@ -111,7 +111,7 @@ def test_logs_lines_replica_and_saved_file(deployed: DeployApp, shared_cluster: 
     assert pods[0] in wrong.stderr and pods[1] in wrong.stderr
 
 
-def test_logs_follow_streams_new_lines(deployed: DeployApp, shared_cluster: Cluster) -> None:
+def test_logs_follow_streams_new_lines(deployed: Workspace, shared_cluster: Cluster) -> None:
     app = deployed
     pod = _pods(shared_cluster, app, "web")[0]
     (app.paths("web").logs / "service.log").unlink(missing_ok=True)

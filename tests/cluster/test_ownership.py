@@ -16,7 +16,8 @@ from kubernetes import client
 
 from testing.audit import writes
 from testing.cluster import Cluster
-from testing.deploy_app import DeployApp, NewApp, current_pods
+from testing.deploy_app import current_pods
+from testing.workspace import NewApp, Workspace
 
 APP_LABEL = "hyscale.io/app-name"
 SERVICE_LABEL = "hyscale.io/service-name"
@@ -30,7 +31,7 @@ def _core(cluster: Cluster) -> client.CoreV1Api:
     return client.CoreV1Api(cluster.api_client())
 
 
-def _into(app: DeployApp, namespace: str) -> list[str]:
+def _into(app: Workspace, namespace: str) -> list[str]:
     """doit arguments that deploy ``app`` into ``namespace``."""
     return [f"namespace={namespace}"]
 

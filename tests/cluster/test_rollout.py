@@ -29,10 +29,10 @@ import pytest
 from kubernetes import client
 
 from testing.cluster import Cluster, http_get
-from testing.deploy_app import SERVE_HTTP, DeployApp, NewApp, make_app, out_of_memory
+from testing.deploy_app import make_app, out_of_memory
 from testing.registry import Registry, write_docker_config
 from testing.testimage import UNHEALTHY, crash
-from testing.workspace import DoitResult, assert_no_traceback, status_rows
+from testing.workspace import SERVE_HTTP, DoitResult, NewApp, Workspace, assert_no_traceback, status_rows
 
 FAILING_TIMEOUT = "300"  # seconds: far beyond how long any failure takes to show
 CRASH_LOG = [f"line {n} of the crashing container" for n in range(1, 31)]
@@ -56,7 +56,7 @@ spec:
 
 @dataclass(frozen=True)
 class Failure:
-    spec: dict[str, Any]  # DeployApp.web arguments
+    spec: dict[str, Any]  # Workspace.web arguments
     says: tuple[str, ...]  # fragments of the error ({svc}: the service, {ns}: its namespace)
 
 
@@ -134,11 +134,11 @@ def _failures(registry: Registry) -> dict[str, Failure]:
 
 @dataclass
 class Failed:
-    app: DeployApp
+    app: Workspace
     result: DoitResult
     failures: dict[str, Failure]
     registry: Registry
-    wrong_login: DeployApp  # an app whose docker config has a wrong password for the alias
+    wrong_login: Workspace  # an app whose docker config has a wrong password for the alias
     wrong_login_result: DoitResult
 
     def error(self, service: str, result: DoitResult | None = None) -> str:

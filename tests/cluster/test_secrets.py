@@ -11,10 +11,9 @@ from typing import Any
 from kubernetes import client
 
 from testing.cluster import Cluster
-from testing.deploy_app import TEST_IMAGE, DeployApp, NewApp
 from testing.registry import Registry
 from testing.testimage import crash
-from testing.workspace import files_under
+from testing.workspace import TEST_IMAGE, NewApp, Workspace, files_under
 
 SERVICE_SECRET = "svc-secret-Q7x9-" + "a" * 4
 NEW_SERVICE_SECRET = "svc-secret-R8y0-" + "b" * 4
@@ -42,7 +41,7 @@ def _objects(cluster: Cluster, namespace: str) -> list[dict[str, Any]]:
     return found
 
 
-def _check_cluster(cluster: Cluster, app: DeployApp, leaks: list[str]) -> None:
+def _check_cluster(cluster: Cluster, app: Workspace, leaks: list[str]) -> None:
     for obj in _objects(cluster, app.namespace):
         where = f"{obj.get('kind')} {obj['metadata']['name']}"
         annotations = json.dumps(obj["metadata"].get("annotations") or {})
@@ -54,13 +53,13 @@ def _check_cluster(cluster: Cluster, app: DeployApp, leaks: list[str]) -> None:
                 assert leak not in text, f"a secret value in {where}"
 
 
-def _check_output(app: DeployApp, leaks: list[str]) -> None:
+def _check_output(app: Workspace, leaks: list[str]) -> None:
     for result in app.results:
         for leak in leaks:
             assert leak not in result.stdout + result.stderr, f"a secret value in doit's output:\n{result}"
 
 
-def _check_files(app: DeployApp, leaks: list[str]) -> list[str]:
+def _check_files(app: Workspace, leaks: list[str]) -> list[str]:
     """Every file under HYSCALE_HOME holding a secret value is owner-only; returns their names."""
     holding = []
     for path in files_under(app.home):

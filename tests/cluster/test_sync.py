@@ -13,14 +13,14 @@ from kubernetes import client
 
 from testing.audit import actions, applies, reads, sync_listings, writes
 from testing.cluster import Cluster
-from testing.deploy_app import DeployApp, NewApp
+from testing.workspace import NewApp, Workspace
 
 
 def _apps(cluster: Cluster) -> client.AppsV1Api:
     return client.AppsV1Api(cluster.api_client())
 
 
-def _deployed(new_app: NewApp, cluster: Cluster, **web: Any) -> DeployApp:
+def _deployed(new_app: NewApp, cluster: Cluster, **web: Any) -> Workspace:
     app = new_app("sync")
     app.web(props={"GREETING": "hello"}, secrets={"TOKEN": "sync-secret-1"}, **web)
     app.deploy("web")

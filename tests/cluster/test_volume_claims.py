@@ -17,8 +17,7 @@ from kubernetes import client
 from hyscale_tasks.cluster.storage import problem
 from testing.audit import writes
 from testing.cluster import Cluster
-from testing.deploy_app import NewApp
-from testing.workspace import assert_failed_cleanly
+from testing.workspace import NewApp, assert_failed_cleanly
 
 
 def _classes(cluster: Cluster) -> list[str]:

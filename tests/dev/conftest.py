@@ -13,19 +13,19 @@ from collections.abc import Iterator
 
 import pytest
 
-from testing.deploy_app import DeployApp
 from testing.dev import DevRun, StartDev, start_dev
 from testing.fixtures import _remove_run_images as _remove_run_images
 from testing.fixtures import cluster as cluster
 from testing.fixtures import kube_env as kube_env
 from testing.fixtures import new_deploy_app as new_deploy_app
+from testing.workspace import Workspace
 
 
 @pytest.fixture
 def dev() -> Iterator[StartDev]:
     started: list[DevRun] = []
 
-    def start(app: DeployApp, *args: str, doit: bool = False) -> DevRun:
+    def start(app: Workspace, *args: str, doit: bool = False) -> DevRun:
         run = start_dev(app, *args, doit=doit)
         started.append(run)
         return run

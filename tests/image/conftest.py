@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
-from testing.image_app import RUN_ID, ImageApp, NewApp, app_name, make_app
+from testing.image_app import RUN_ID, app_name, make_app
 from testing.registry import Registry
 from testing.relay import Relay, docker_engine_socket
+from testing.workspace import NewApp, Workspace
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +46,7 @@ def docker_client(registry: Registry) -> Iterator[Any]:
 def new_app(tmp_path: Path, registry: Registry, docker_client: Any) -> NewApp:
     """``new_app(word, registry_host=None, login="good"|"wrong"|None)``: an empty app."""
 
-    def factory(word: str, **options: Any) -> ImageApp:
+    def factory(word: str, **options: Any) -> Workspace:
         return make_app(tmp_path / word, app_name(word), registry, **options)
 
     return factory

@@ -15,18 +15,10 @@ from typing import Any
 import docker
 import pytest
 
-from testing.image_app import (
-    DOCKERFILE,
-    ImageApp,
-    NewApp,
-    app_name,
-    fetch_from_container,
-    make_app,
-    run_in_image,
-)
+from testing.image_app import DOCKERFILE, app_name, fetch_from_container, make_app, run_in_image
 from testing.registry import Registry
 from testing.relay import Relay
-from testing.workspace import assert_no_secret
+from testing.workspace import NewApp, Workspace, assert_no_secret
 
 pytestmark = pytest.mark.docker
 
@@ -44,7 +36,7 @@ CONFIGURE = ("echo configured-by-hyscale > /www/configured.txt\n"
 
 # -- a generated Dockerfile, built once for the module (first run with verbose=1) ------------
 @pytest.fixture(scope="module")
-def web(tmp_path_factory: pytest.TempPathFactory, registry: Registry, docker_client: Any) -> ImageApp:
+def web(tmp_path_factory: pytest.TempPathFactory, registry: Registry, docker_client: Any) -> Workspace:
     app = make_app(tmp_path_factory.mktemp("web"), app_name("web"), registry)
     app.generated("web", f"<h1>hello from {app.name}</h1>\n", config_commands=CONFIGURE)
     app.run("verbose=1", "push:web", "manifests:web")
@@ -52,7 +44,7 @@ def web(tmp_path_factory: pytest.TempPathFactory, registry: Registry, docker_cli
 
 
 def test_generated_dockerfile_is_built_pushed_and_its_digest_recorded(
-        web: ImageApp, registry: Registry, docker_client: Any) -> None:
+        web: Workspace, registry: Registry, docker_client: Any) -> None:
     assert web.results[0].executed == stages("web")
     pushed = web.push_record("web")
     repository = web.repository("web")
@@ -70,7 +62,7 @@ def test_generated_dockerfile_is_built_pushed_and_its_digest_recorded(
     assert web.deployed_image("web") == reference
 
 
-def test_the_pushed_image_runs_what_was_built(web: ImageApp, docker_client: Any) -> None:
+def test_the_pushed_image_runs_what_was_built(web: Workspace, docker_client: Any) -> None:
     """The artifact is served by the run command (httpd) and the configure step's file is there."""
     answers = fetch_from_container(docker_client, web.push_record("web")["reference"],
                                    ["/index.html", "/configured.txt"])
@@ -78,7 +70,7 @@ def test_the_pushed_image_runs_what_was_built(web: ImageApp, docker_client: Any)
                        "/configured.txt": "configured-by-hyscale\n"}
 
 
-def test_build_log_and_push_log_hold_what_docker_said(web: ImageApp, registry: Registry) -> None:
+def test_build_log_and_push_log_hold_what_docker_said(web: Workspace, registry: Registry) -> None:
     paths = web.paths("web")
     pushed = web.push_record("web")
     build_log = paths.build_log.read_text()
@@ -95,18 +87,18 @@ def test_build_log_and_push_log_hold_what_docker_said(web: ImageApp, registry: R
         assert log.stat().st_mode & 0o777 == 0o600
 
 
-def test_verbose_echoes_the_build_log_to_the_console(web: ImageApp, registry: Registry) -> None:
+def test_verbose_echoes_the_build_log_to_the_console(web: Workspace, registry: Registry) -> None:
     first = web.results[0]
     assert f"Step 1/9 : FROM {registry.stack_image}" in first.stderr  # 9: the inputs label
     assert "Successfully built" in first.stderr
     assert f"The push refers to repository [{registry.host}/{web.repository('web')}]" in first.stderr
 
 
-def test_a_second_run_executes_nothing(web: ImageApp) -> None:
+def test_a_second_run_executes_nothing(web: Workspace) -> None:
     assert web.run("push:web", "manifests:web").executed == []
 
 
-def test_no_registry_secret_in_logs_records_state_or_output(web: ImageApp, registry: Registry) -> None:
+def test_no_registry_secret_in_logs_records_state_or_output(web: Workspace, registry: Registry) -> None:
     assert_no_secret(web, registry.password, registry.auth)
 
 
@@ -116,7 +108,7 @@ INSPECT = ("cat /greeting.txt; ls -A /ctx; cat /ctx/included.txt; echo; "
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory, registry: Registry, docker_client: Any) -> ImageApp:
+def api(tmp_path_factory: pytest.TempPathFactory, registry: Registry, docker_client: Any) -> Workspace:
     app = make_app(tmp_path_factory.mktemp("api"), app_name("api"), registry)
     app.user_dockerfile("api", DOCKERFILE,
                         {"included.txt": f"included v1 {app.name}", "ignored.txt": "scratch v1",
@@ -128,7 +120,7 @@ def api(tmp_path_factory: pytest.TempPathFactory, registry: Registry, docker_cli
 
 
 def test_user_dockerfile_is_built_with_its_args_and_target(
-        api: ImageApp, registry: Registry, docker_client: Any) -> None:
+        api: Workspace, registry: Registry, docker_client: Any) -> None:
     first = api.results[0]
     assert first.executed == ["spec:api", "dockerfile:api", "build:api", "push:api"]
     assert api.build_record("api")["decision"] == "user-dockerfile"
@@ -146,7 +138,7 @@ def test_user_dockerfile_is_built_with_its_args_and_target(
 
 
 def test_dockerignore_decides_whether_the_context_changed(
-        api: ImageApp, registry: Registry, docker_client: Any) -> None:
+        api: Workspace, registry: Registry, docker_client: Any) -> None:
     before = api.push_record("api")
     (api.folder / "api" / "ignored.txt").write_text("scratch v2: not sent to docker")
     assert api.run("push:api").executed == []
@@ -186,7 +178,7 @@ def test_stack_image_with_nothing_to_add_is_pulled_tagged_and_pushed_as_is(
 def test_prebuilt_image_is_neither_built_nor_pushed_and_makes_no_docker_call(
         new_app: NewApp, registry: Registry, docker_relay: Relay, registry_relay: Relay) -> None:
     app = new_app("prebuilt", registry_host=registry_relay.host)
-    app.prebuilt("db", registry_relay.host, "stack/busybox", "1.36")
+    app.existing_image("db", registry_relay.host, "stack/busybox", "1.36")
     app.extra_env["DOCKER_HOST"] = docker_relay.url
     first = app.run("push:db", "manifests:db")
     assert first.executed == stages("db")  # the stages only record the decision

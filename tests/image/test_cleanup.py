@@ -13,8 +13,8 @@ from typing import Any
 import docker
 import pytest
 
-from testing.image_app import ImageApp, NewApp
 from testing.registry import Registry
+from testing.workspace import NewApp, Workspace
 
 pytestmark = pytest.mark.docker
 
@@ -25,7 +25,7 @@ def _ours(docker_client: Any, repository: str) -> set[str]:
     return {image.id for image in docker_client.images.list(name=repository, filters=OURS)}
 
 
-def _push_new_image(app: ImageApp, docker_client: Any, n: int) -> str:
+def _push_new_image(app: Workspace, docker_client: Any, n: int) -> str:
     """Build and push build number ``n`` (new content, tag 1.<n>) and return its image id.
 
     Docker lists images with a creation time in whole seconds, and the policy keeps the newest:

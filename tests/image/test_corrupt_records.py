@@ -12,9 +12,9 @@ from collections.abc import Callable
 
 import pytest
 
-from testing.image_app import DOCKERFILE, NewApp
+from testing.image_app import DOCKERFILE
 from testing.registry import Registry
-from testing.workspace import DoitResult
+from testing.workspace import DoitResult, NewApp
 
 pytestmark = pytest.mark.docker
 

@@ -12,14 +12,14 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from testing.dockerd import SecondDaemon
-from testing.image_app import ImageApp, NewApp
 from testing.registry import Registry
 from testing.relay import Relay
+from testing.workspace import NewApp, Workspace
 
 pytestmark = pytest.mark.docker
 
 
-def wait_for(condition: str, check: Callable[[], bool], app: ImageApp,
+def wait_for(condition: str, check: Callable[[], bool], app: Workspace,
              process: subprocess.Popen[str], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not check():
@@ -31,7 +31,7 @@ def wait_for(condition: str, check: Callable[[], bool], app: ImageApp,
         time.sleep(0.05)
 
 
-def assert_converged(app: ImageApp, registry: Registry, host: str) -> None:
+def assert_converged(app: Workspace, registry: Registry, host: str) -> None:
     pushed = app.push_record("web")
     repository = app.repository("web")
     assert registry.served_digest(repository, "1.0") == pushed["digest"]

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from testing.image_app import DOCKERFILE, ImageApp, NewApp, app_name, make_app
+from testing.image_app import DOCKERFILE, app_name, make_app
 from testing.registry import Registry
 from testing.relay import Relay, docker_engine_socket
-from testing.workspace import assert_no_secret
+from testing.workspace import NewApp, Workspace, assert_no_secret
 
 pytestmark = pytest.mark.docker
 
@@ -29,7 +29,7 @@ PARALLEL = ("-n", "4", "-P", "process")
 
 @dataclass
 class Fleet:
-    app: ImageApp
+    app: Workspace
     docker: Relay
     registry: Relay
 
@@ -54,7 +54,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory, registry: Registry,
         yield Fleet(app, docker_relay, registry_relay)
 
 
-def _registry_reads(relay: Relay, app: ImageApp) -> Counter[str]:
+def _registry_reads(relay: Relay, app: Workspace) -> Counter[str]:
     """Reads per service; fails on any request other than the tool's manifest probe."""
     _, requests = relay.snapshot()
     reads: Counter[str] = Counter()
@@ -111,7 +111,7 @@ def test_parallel_push_and_manifests_pin_the_digest_in_one_run(new_app: NewApp,
 
 # -- drift: the registry or the engine lost the image -------------------------------------
 @pytest.fixture
-def relayed_app(new_app: NewApp, registry_relay: Relay, docker_relay: Relay) -> ImageApp:
+def relayed_app(new_app: NewApp, registry_relay: Relay, docker_relay: Relay) -> Workspace:
     app = new_app("drift", registry_host=registry_relay.host)
     app.extra_env["DOCKER_HOST"] = docker_relay.url
     app.generated("web", f"drift {app.name}")  # its own content: its own image
@@ -122,7 +122,7 @@ def relayed_app(new_app: NewApp, registry_relay: Relay, docker_relay: Relay) -> 
 
 
 def test_image_deleted_from_the_registry_is_pushed_again_without_a_rebuild(
-        relayed_app: ImageApp, registry: Registry, docker_relay: Relay) -> None:
+        relayed_app: Workspace, registry: Registry, docker_relay: Relay) -> None:
     app = relayed_app
     pushed = app.push_record("web")
     repository = app.repository("web")
@@ -143,7 +143,7 @@ def test_image_deleted_from_the_registry_is_pushed_again_without_a_rebuild(
 
 
 def test_image_lost_locally_and_from_the_registry_is_rebuilt_and_pushed(
-        relayed_app: ImageApp, registry: Registry, docker_client: Any) -> None:
+        relayed_app: Workspace, registry: Registry, docker_client: Any) -> None:
     app = relayed_app
     pushed = app.push_record("web")
     repository = app.repository("web")
@@ -159,7 +159,7 @@ def test_image_lost_locally_and_from_the_registry_is_rebuilt_and_pushed(
 
 
 def test_image_removed_only_locally_changes_nothing(
-        relayed_app: ImageApp, registry: Registry, docker_client: Any, docker_relay: Relay,
+        relayed_app: Workspace, registry: Registry, docker_client: Any, docker_relay: Relay,
         registry_relay: Relay) -> None:
     """The registry still serves the pushed digest for the tag, and that is what a deploy pulls:
     the local image is only a cache of the build, so nothing runs and Docker is not asked. (If

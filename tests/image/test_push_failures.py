@@ -10,10 +10,9 @@ from typing import Any
 
 import pytest
 
-from testing.image_app import ImageApp, NewApp
 from testing.registry import Registry, write_docker_config
 from testing.relay import Relay
-from testing.workspace import DoitResult, assert_no_secret
+from testing.workspace import DoitResult, NewApp, Workspace, assert_no_secret
 
 pytestmark = pytest.mark.docker
 
@@ -21,7 +20,7 @@ pytestmark = pytest.mark.docker
 CONTENT = "an image whose push fails\n"
 
 
-def assert_failed_cleanly(result: DoitResult, app: ImageApp, registry_host: str) -> None:
+def assert_failed_cleanly(result: DoitResult, app: Workspace, registry_host: str) -> None:
     assert result.returncode == 1, result
     assert "Traceback" not in result.stdout + result.stderr, result.stderr
     assert registry_host in result.stderr
@@ -30,7 +29,7 @@ def assert_failed_cleanly(result: DoitResult, app: ImageApp, registry_host: str)
     assert not paths.push_record.exists()
 
 
-def assert_nothing_pushed(app: ImageApp, registry: Registry, docker_client: Any) -> None:
+def assert_nothing_pushed(app: Workspace, registry: Registry, docker_client: Any) -> None:
     assert registry.tags(app.repository("web")) == []
     assert not app.paths("web").push_log.exists()  # the push never started
     tags = docker_client.images.get(app.local_tag("web")).tags

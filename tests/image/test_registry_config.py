@@ -24,8 +24,7 @@ from hyscale_tasks.image.credentials import (
     find_credentials,
     registry_config,
 )
-from testing.image_app import NewApp
-from testing.workspace import REPO, DoitResult, Workspace, assert_no_secret
+from testing.workspace import REPO, DoitResult, NewApp, Workspace, assert_no_secret
 
 HELLO_REGISTRY = "localhost:5000"  # apps/hello's image.registry
 PULL_SECRET = "localhost5000-secret.yaml"
