@@ -297,7 +297,7 @@ class Workspace:
     def stack_image(self) -> str:
         """The test registry's stack image (FROM scratch + busybox-static), which built services
         start from."""
-        assert self.registry, "a built service needs the test registry (use the built_app fixture)"
+        assert self.registry, "a built service needs the test registry (make the app with new_app)"
         return self.registry.stack_image
 
     @property
