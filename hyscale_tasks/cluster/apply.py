@@ -36,10 +36,6 @@ from kubernetes.dynamic.exceptions import (
 from hyscale_tasks.cluster.client import Cluster, ClusterError, api_errors, describe
 from hyscale_tasks.cluster.discovery import dynamic_client
 from hyscale_tasks.cluster.objects import (
-    APPLIED_KINDS,
-    LAST_UPDATED,
-    MANIFEST_DIGEST,
-    SERVICE_DIGEST,
     WORKLOAD_KINDS,
     ObjectRef,
     annotated,
@@ -59,10 +55,16 @@ from hyscale_tasks.cluster.replace import (
     why,
 )
 from hyscale_tasks.cluster.takeover import takeover_patch
+from hyscale_tasks.labels import (
+    APP_LABEL,
+    APPLIED_KINDS,
+    LAST_UPDATED,
+    MANIFEST_DIGEST,
+    SERVICE_DIGEST,
+    SERVICE_LABEL,
+)
 
 FIELD_MANAGER = "hyscale"
-APP_LABEL = "hyscale.io/app-name"
-SERVICE_LABEL = "hyscale.io/service-name"
 # What a service's manifests may hold, listed to find what a spec no longer generates.
 _PRUNED_KINDS = [("ConfigMap", "v1"), ("Secret", "v1"), ("Service", "v1"),
                  ("Deployment", "apps/v1"), ("StatefulSet", "apps/v1"),

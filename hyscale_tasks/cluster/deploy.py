@@ -16,7 +16,7 @@ from typing import Any
 from hyscale_tasks.cluster.address import service_address
 from hyscale_tasks.cluster.apply import apply_service, dynamic, ensure_namespace
 from hyscale_tasks.cluster.client import Cluster, ClusterError, connect
-from hyscale_tasks.cluster.insync import APP_LABEL, forget_listings, remember_versions
+from hyscale_tasks.cluster.insync import forget_listings, remember_versions
 from hyscale_tasks.cluster.objects import WORKLOAD_KINDS, ObjectRef, service_digest
 from hyscale_tasks.cluster.pods import container_log, list_pods
 from hyscale_tasks.cluster.reads import Reads
@@ -24,6 +24,7 @@ from hyscale_tasks.cluster.storage import check_storage
 from hyscale_tasks.cluster.wait import read_workload, wait_for_rollout
 from hyscale_tasks.errors import layout
 from hyscale_tasks.files import write_if_changed
+from hyscale_tasks.labels import APP_LABEL
 from hyscale_tasks.spec.model import ServiceSpec
 from hyscale_tasks.stage_records import DeployRecord, last_deploy, write_deploy
 

@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hyscale_tasks.cluster import endpoint
-from hyscale_tasks.cluster.objects import MANIFEST_DIGEST, ObjectRef, object_version
+from hyscale_tasks.cluster.objects import ObjectRef, object_version
+from hyscale_tasks.labels import APP_LABEL, MANIFEST_DIGEST
 from hyscale_tasks.stage_records import last_deploy, write_deploy
 
 if TYPE_CHECKING:
     from hyscale_tasks.cluster.client import Cluster
 
-APP_LABEL = "hyscale.io/app-name"
 # The kinds a service's manifests hold; others (a snippet's) are guessed the way kubectl would,
 # and a wrong guess only costs a redeploy, never a wrong skip.
 _PLURALS = {"Ingress": "ingresses", "NetworkPolicy": "networkpolicies",

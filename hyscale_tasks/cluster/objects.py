@@ -16,12 +16,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-# Written by versions before server-side apply; read only to take such objects over.
-LAST_APPLIED = "hyscale.io/last-applied-configuration"
-MANIFEST_DIGEST = "hyscale.io/manifest-digest"
-SERVICE_DIGEST = "hyscale.io/service-manifests-digest"
-APPLIED_KINDS = "hyscale.io/applied-kinds"
-LAST_UPDATED = "hyscale.io/last-updated-at"
+from hyscale_tasks.labels import LAST_APPLIED, LAST_UPDATED, MANIFEST_DIGEST
+
 WORKLOAD_KINDS = ("Deployment", "StatefulSet")
 
 # Dependencies first: what pods mount or read exists before the pods; what routes to pods after.

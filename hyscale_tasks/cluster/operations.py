@@ -12,17 +12,17 @@ from kubernetes import client
 
 from hyscale_tasks.cluster.apply import delete_object, dynamic
 from hyscale_tasks.cluster.client import Cluster, ClusterError, api_errors
-from hyscale_tasks.cluster.objects import APPLIED_KINDS, ObjectRef
+from hyscale_tasks.cluster.objects import ObjectRef
 from hyscale_tasks.cluster.operation_checks import scale_problem
-from hyscale_tasks.cluster.pods import APP_LABEL, aggregated_status, list_pods, selector
+from hyscale_tasks.cluster.pods import aggregated_status, list_pods, selector
 from hyscale_tasks.cluster.reads import WORKLOAD_PATHS, Reads
 from hyscale_tasks.cluster.status import age, find_workload, state_of
 from hyscale_tasks.files import write_if_changed
+from hyscale_tasks.labels import APP_LABEL, APPLIED_KINDS, VOLUME_LABEL
 from hyscale_tasks.lines import say
 
 Report = Callable[[str], None]
 SCALE_TIMEOUT = 120
-VOLUME_LABEL = "hyscale.io/volume-name"  # on the claims of a StatefulSet's volumeClaimTemplates
 
 
 def _not_deployed(namespace: str, app: str, service: str) -> ClusterError:

@@ -9,12 +9,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hyscale_tasks.cluster.reads import Live, Reads
+from hyscale_tasks.labels import APP_LABEL, SERVICE_LABEL
 
 DEPLOYMENT_REVISION = "deployment.kubernetes.io/revision"
 TEMPLATE_HASH = "pod-template-hash"  # the label of a Deployment's pods: their ReplicaSet's
 
-APP_LABEL = "hyscale.io/app-name"
-SERVICE_LABEL = "hyscale.io/service-name"
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 # What a container waits for while the kubelet sets its pod up.
 BEING_CREATED = ("ContainerCreating", "PodInitializing")

@@ -12,9 +12,10 @@ from kubernetes import client
 from hyscale_tasks.cluster.address import service_address
 from hyscale_tasks.cluster.client import Cluster
 from hyscale_tasks.cluster.diagnose import diagnose, not_deployed
-from hyscale_tasks.cluster.pods import APP_LABEL, SERVICE_LABEL, list_pods, selector
+from hyscale_tasks.cluster.pods import list_pods, selector
 from hyscale_tasks.cluster.reads import WORKLOAD_PATHS, Live, Reads
 from hyscale_tasks.cluster.wait import rolled_out
+from hyscale_tasks.labels import APP_LABEL, ENV_LABEL, SERVICE_LABEL, SERVICE_SPEC_ANNOTATION
 from hyscale_tasks.spec.model import ServiceSpec, service_from_record
 
 RUNNING, NOT_RUNNING, NOT_DEPLOYED, FAILED, SCALING_DOWN = (
@@ -62,7 +63,7 @@ def age(created: datetime | None) -> str:
 
 
 def _spec_of(workload: Any) -> ServiceSpec | None:
-    text = (workload.metadata.annotations or {}).get("hyscale.io/service-spec")
+    text = (workload.metadata.annotations or {}).get(SERVICE_SPEC_ANNOTATION)
     try:
         return service_from_record(json.loads(text), {}) if text else None
     except (ValueError, KeyError, TypeError):
@@ -131,7 +132,7 @@ def list_apps(cluster: Cluster) -> list[tuple[str, str, str]]:
         labels = item.metadata.labels or {}
         namespace = item.metadata.namespace
         if APP_LABEL in labels and namespace not in SYSTEM_NAMESPACES:
-            found[namespace] = (labels[APP_LABEL], labels.get("hyscale.io/environment-name", ""),
+            found[namespace] = (labels[APP_LABEL], labels.get(ENV_LABEL, ""),
                                 namespace)
     return sorted(found.values())
 

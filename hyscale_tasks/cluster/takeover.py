@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from hyscale_tasks.cluster.objects import LAST_APPLIED
+from hyscale_tasks.labels import LAST_APPLIED
 
 LEGACY_MANAGERS = frozenset({"OpenAPI-Generator"})
 _ANNOTATION_FIELD = "f:" + LAST_APPLIED

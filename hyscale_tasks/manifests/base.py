@@ -11,15 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from hyscale_tasks.labels import APP_LABEL, ENV_LABEL, SERVICE_LABEL
 from hyscale_tasks.spec.model import ServiceSpec
 from hyscale_tasks.spec.names import label_value, normalize
-
-APP_LABEL = "hyscale.io/app-name"
-ENV_LABEL = "hyscale.io/environment-name"
-SERVICE_LABEL = "hyscale.io/service-name"
-VOLUME_LABEL = "hyscale.io/volume-name"
-SERVICE_SPEC_ANNOTATION = "hyscale.io/service-spec"
-CHECKSUM_ANNOTATION = "hyscale.io/checksum"
 
 CONTAINER = "spec.template.spec.containers[0]"
 POD_SPEC = "spec.template.spec"

@@ -10,9 +10,8 @@ import hashlib
 import json
 from typing import Any
 
+from hyscale_tasks.labels import CHECKSUM_ANNOTATION, SERVICE_SPEC_ANNOTATION
 from hyscale_tasks.manifests.base import (
-    CHECKSUM_ANNOTATION,
-    SERVICE_SPEC_ANNOTATION,
     Plugin,
     RenderContext,
     Snippet,

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hyscale_tasks.manifests.base import SERVICE_LABEL, Plugin, RenderContext, Snippet
+from hyscale_tasks.labels import SERVICE_LABEL
+from hyscale_tasks.manifests.base import Plugin, RenderContext, Snippet
 from hyscale_tasks.spec.model import ServiceSpec, TrafficRule
 from hyscale_tasks.spec.names import label_value
 

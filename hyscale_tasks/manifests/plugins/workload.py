@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from hyscale_tasks.labels import VOLUME_LABEL
 from hyscale_tasks.manifests.base import (
     CONTAINER,
     POD_SPEC,
-    VOLUME_LABEL,
     Plugin,
     RenderContext,
     Snippet,
