@@ -34,7 +34,7 @@ from typing import Any, Literal, NotRequired, TypedDict, cast
 
 from hyscale_tasks.files import INDEX, Shape, read_json, write_json_if_changed
 
-# How the service's image comes about (HyScale's rules, dockerfile/generate.py ``decide``).
+# How the service's image comes about (:func:`decide`).
 BuildDecision = Literal["generate", "user-dockerfile", "stack-image", "prebuilt-image"]
 # Where the built image is: in the local engine ("built", "pulled") or only in the registry,
 # found there for these inputs and never built here (image/reuse.py).
@@ -130,6 +130,25 @@ class ManifestsRecord(OutputIndex):
     """``state/manifests.json``."""
 
     pinnedImage: str | None  # registry/name:tag@digest once pushed, else None (named by tag)
+
+
+# What in image.buildSpec a generated Dockerfile adds to the stack image.
+_BUILD_FIELDS = ("artifacts", "configCommands", "configCommandsScript", "runCommands",
+                 "runCommandsScript")
+
+
+def decide(image: dict[str, Any]) -> BuildDecision:
+    """HyScale's rule (§4.1) for the spec's ``image``: its own Dockerfile; no build spec, the
+    image as it is named; a build spec with nothing to add, its stack image as it is; else a
+    generated Dockerfile."""
+    if image.get("dockerfile") is not None:
+        return "user-dockerfile"
+    build = image.get("buildSpec")
+    if not isinstance(build, dict):
+        return "prebuilt-image"
+    if not any(build.get(name) for name in _BUILD_FIELDS):
+        return "stack-image"
+    return "generate"
 
 
 # The fields each reader relies on, checked on every read (files.read_json): a record that

@@ -16,13 +16,11 @@ import jinja2
 
 from hyscale_tasks.errors import HyscaleError
 from hyscale_tasks.spec.build_files import check_present, where
-from hyscale_tasks.stage_records import BuildDecision, BuildSpecRecord
+from hyscale_tasks.stage_records import BuildDecision, BuildSpecRecord, decide
 
 SCRIPT_DIR = "/hyscale/init_scripts/"
 CONFIGURE_SCRIPT = "configure.sh"
 RUN_SCRIPT = "run.sh"
-_BUILD_FIELDS = ("artifacts", "configCommands", "configCommandsScript", "runCommands",
-                 "runCommandsScript")
 
 _templates = jinja2.Environment(
     loader=jinja2.PackageLoader("hyscale_tasks.dockerfile", "templates"),
@@ -39,17 +37,6 @@ class DockerfilePlan:
     decision: BuildDecision
     files: dict[str, tuple[bytes, int]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-
-
-def decide(image: dict[str, Any]) -> BuildDecision:
-    if image.get("dockerfile") is not None:
-        return "user-dockerfile"
-    build = image.get("buildSpec")
-    if not isinstance(build, dict):
-        return "prebuilt-image"
-    if not any(build.get(name) for name in _BUILD_FIELDS):
-        return "stack-image"
-    return "generate"
 
 
 def plan(build_spec: BuildSpecRecord) -> DockerfilePlan:

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import cast
 
 from hyscale_tasks import lines
-from hyscale_tasks.dockerfile.generate import decide
 from hyscale_tasks.errors import HyscaleError
 from hyscale_tasks.image import build as builder
 from hyscale_tasks.image import push as pusher
@@ -35,6 +34,7 @@ from hyscale_tasks.stage_records import (
     BuildSpecRecord,
     ImageLocation,
     PushRecord,
+    decide,
     last_build,
     last_push,
     read_build,

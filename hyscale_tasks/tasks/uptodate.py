@@ -15,6 +15,7 @@ from hyscale_tasks import lines
 from hyscale_tasks.files import output_set_intact, sha256_file
 from hyscale_tasks.stage_records import (
     PushRecord,
+    decide,
     last_build,
     last_build_spec,
     last_deploy_spec,
@@ -260,9 +261,7 @@ class ClusterAnswers:
 
     def __call__(self, task: Any, values: Any) -> bool:
         spec = last_build_spec(self.build_spec)
-        image = spec["image"] if spec is not None else {}
-        if spec is not None and image.get("dockerfile") is None and \
-                not isinstance(image.get("buildSpec"), dict):
+        if spec is not None and decide(spec["image"]) == "prebuilt-image":
             return True  # a prebuilt image: the deploy itself is the first to need the cluster
         try:
             from hyscale_tasks.cluster.reachable import check
