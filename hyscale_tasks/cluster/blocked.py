@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from hyscale_tasks.cluster.diagnosis import Diagnosis
+from hyscale_tasks.cluster.diagnosis import PROPS_CONFIGMAP_FIX, Diagnosis, missing_secret_fix
 from hyscale_tasks.cluster.pods import event_count, event_span, secret_keys, setting_up
 from hyscale_tasks.spec.model import ServiceSpec
 
@@ -121,17 +121,14 @@ def _missing_volume_source(service: ServiceSpec | None, pod: Any,
     if kind == "configmap":
         if at:
             return (f"the ConfigMap {name}, which holds the props {at}, does not exist",
-                    "Redeploy: the tool writes the ConfigMap from props")
+                    PROPS_CONFIGMAP_FIX)
         return (f"the ConfigMap {name}, which volume {volume} needs, does not exist",
                 f"Create the ConfigMap {name} in namespace {namespace}, or remove volume {volume} "
                 "(a k8s snippet of the service spec)")
     if at:
         keys = secret_keys(pod, mounted[0], name) if mounted is not None else []
-        example = keys[0] if keys else "KEY"
         return (f"the Secret {name}, {at}, does not exist",
-                f"Create it (kubectl -n {namespace} create secret generic {name} "
-                f"--from-literal={example}=...), or write secrets as a map ({example}: value): the "
-                "tool creates that Secret")
+                missing_secret_fix(namespace, name, keys))
     return (f"the Secret {name}, which volume {volume} needs, does not exist",
             f"Create the Secret {name} in namespace {namespace}, or remove volume {volume} "
             "(a k8s snippet of the service spec)")

@@ -40,7 +40,7 @@ import re
 from typing import Any
 
 from hyscale_tasks.cluster.blocked import blocking_event, cannot_start
-from hyscale_tasks.cluster.diagnosis import Diagnosis
+from hyscale_tasks.cluster.diagnosis import PROPS_CONFIGMAP_FIX, Diagnosis, missing_secret_fix
 from hyscale_tasks.cluster.pods import (
     ContainerState,
     condition,
@@ -297,16 +297,12 @@ def _config_error(service: ServiceSpec | None, pod: Any, container: ContainerSta
         kind, where = absent.group(1).lower(), absent.group(2)
         if kind == "configmap":
             return Diagnosis(f"The ConfigMap {where}, which holds the props of the service, "
-                             "does not exist", "Redeploy: the tool writes the ConfigMap from "
-                             "props", pod_name, container.name)
+                             "does not exist", PROPS_CONFIGMAP_FIX, pod_name, container.name)
         keys = secret_keys(pod, container.name, where)
         reads = f" and the service reads {', '.join(keys)} from it" if keys else ""
-        example = keys[0] if keys else "KEY"
         return Diagnosis(
             f"The Secret {where} does not exist{reads} (secrets in the service spec)",
-            f"Create it (kubectl -n {namespace} create secret generic {where} "
-            f"--from-literal={example}=...), or write secrets as a map ({example}: value): the "
-            "tool creates that Secret", pod_name, container.name)
+            missing_secret_fix(namespace, where, keys), pod_name, container.name)
     return Diagnosis(f"Cannot start the container {container.name}: {message}",
                      "Check the props and secrets of the service spec", pod_name, container.name)
 

@@ -16,3 +16,16 @@ class Diagnosis:
 
     def __str__(self) -> str:
         return f"{self.reason}. {self.fix}" if self.fix else self.reason
+
+
+# The fixes for a missing ConfigMap or Secret of the spec, whichever part of the troubleshooter
+# finds it missing (a volume's, :mod:`.blocked`; an environment variable's, :mod:`.diagnose`).
+PROPS_CONFIGMAP_FIX = "Redeploy: the tool writes the ConfigMap from props"
+
+
+def missing_secret_fix(namespace: str, secret: str, keys: list[str]) -> str:
+    """Create the Secret by hand, or let the tool make it from the spec's secrets as a map."""
+    example = keys[0] if keys else "KEY"
+    return (f"Create it (kubectl -n {namespace} create secret generic {secret} "
+            f"--from-literal={example}=...), or write secrets as a map ({example}: value): the "
+            "tool creates that Secret")
