@@ -53,6 +53,7 @@ from hyscale_tasks.cluster.pods import (
     setting_up,
 )
 from hyscale_tasks.cluster.reads import Reads
+from hyscale_tasks.docker_hub import DOCKER_HUB
 from hyscale_tasks.image.credentials import docker_config_file
 from hyscale_tasks.spec.model import Port, ServiceSpec
 
@@ -203,7 +204,7 @@ def _about(event: Any, container: str) -> bool:
 # -- images ------------------------------------------------------------------------------------
 def _registry_of(image: str) -> str:
     first, _, rest = image.partition("/")
-    return first if rest and ("." in first or ":" in first or first == "localhost") else "docker.io"
+    return first if rest and ("." in first or ":" in first or first == "localhost") else DOCKER_HUB
 
 
 def _pull_cause(text: str) -> str:

@@ -40,11 +40,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from hyscale_tasks.docker_hub import DOCKER_HUB, LOGIN_ALIASES, LOGIN_KEY
 from hyscale_tasks.errors import HyscaleError
 from hyscale_tasks.log import keep_secret
 
-DOCKER_HUB_INDEX = "https://index.docker.io/v1/"
-_DOCKER_HUB_ALIASES = {"docker.io", "index.docker.io", "registry-1.docker.io"}
 REGISTRY_CONFIG = "HYS_REGISTRY_CONFIG"
 _FROM_STDIN = "true"
 _OFF = {"", "false"}
@@ -124,7 +123,7 @@ def credential_files() -> list[Path]:
 
 def login_fix(registry: str | None) -> str:
     """How to give the tool a login for ``registry``, wherever logins come from now."""
-    name = registry or "docker.io"
+    name = registry or DOCKER_HUB
     if registry_config() is not None:
         return (f"add an entry for {name} under \"auths\" in the docker config given in "
                 f"{REGISTRY_CONFIG}")
@@ -153,7 +152,7 @@ def find_credentials(registry: str | None) -> RegistryCredentials | None:
 
     try:
         config = auth.load_config(**sdk_args)
-        found = config.resolve_authconfig(registry if registry not in _DOCKER_HUB_ALIASES else None)
+        found = config.resolve_authconfig(registry if registry not in LOGIN_ALIASES else None)
     except errors.DockerException as exc:
         raise HyscaleError(f"Cannot read registry credentials from {where}: {exc}",
                            f"{login_fix(registry)}.") from None
@@ -163,7 +162,7 @@ def find_credentials(registry: str | None) -> RegistryCredentials | None:
     password = found.get("password") or found.get("Password")
     if not username or password is None:
         return None
-    key = registry if registry and registry not in _DOCKER_HUB_ALIASES else DOCKER_HUB_INDEX
+    key = registry if registry and registry not in LOGIN_ALIASES else LOGIN_KEY
     return RegistryCredentials(key, str(username), str(password))
 
 
@@ -177,7 +176,7 @@ def _read_config(config_file: Path) -> Any:
 def _plain_login(config: Any, registry: str | None) -> RegistryCredentials | None:
     """The login ``docker login`` wrote for ``registry`` in a config without a credential store
     or helper, read without the SDK; None when the SDK must decide (module doc)."""
-    if not registry or registry in _DOCKER_HUB_ALIASES:
+    if not registry or registry in LOGIN_ALIASES:
         return None
     try:
         if not isinstance(config, dict) or config.get("credsStore") or config.get("credHelpers"):

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hyscale_tasks.docker_hub import DOCKER_HUB as DOCKER_HUB  # re-exported for image/stages.py
 from hyscale_tasks.stage_records import last_push
-
-DOCKER_HUB = "docker.io"
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
+from hyscale_tasks.docker_hub import API_HOST, IMAGE_ALIASES
 from hyscale_tasks.errors import HyscaleError
 from hyscale_tasks.image.credentials import RegistryCredentials
 from hyscale_tasks.image.names import ImageName
@@ -35,7 +36,6 @@ MANIFEST_TYPES = ", ".join([
     "application/vnd.oci.image.index.v1+json",
 ])
 TIMEOUT = 10.0  # seconds, unless HYS_REGISTRY_TIMEOUT says otherwise
-_DOCKER_HUB = {"docker.io", "index.docker.io", "registry.hub.docker.com", "registry-1.docker.io"}
 
 
 class RegistryError(HyscaleError):
@@ -97,7 +97,7 @@ def ping(image: ImageName) -> None:
 
 
 def base_url(image: ImageName) -> str:
-    host = "registry-1.docker.io" if image.host in _DOCKER_HUB else image.host
+    host = API_HOST if image.host in IMAGE_ALIASES else image.host
     return f"{'http' if is_loopback(host) else 'https'}://{host}"
 
 

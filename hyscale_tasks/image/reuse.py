@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hyscale_tasks.docker_hub import DOCKER_HUB
 from hyscale_tasks.errors import HyscaleError
 from hyscale_tasks.image.context import context_digest
 from hyscale_tasks.image.credentials import find_credentials
 from hyscale_tasks.image.inputs import INPUTS_LABEL, inputs_digest
-from hyscale_tasks.image.names import DOCKER_HUB, ImageName
+from hyscale_tasks.image.names import ImageName
 from hyscale_tasks.image.remote import RemoteImage, remote_image
 from hyscale_tasks.spec.references import user_dockerfile
 from hyscale_tasks.stage_records import BuildDecision, BuildSpecRecord, PushRecord

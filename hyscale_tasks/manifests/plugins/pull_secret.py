@@ -12,14 +12,13 @@ from __future__ import annotations
 import base64
 import json
 
+from hyscale_tasks.docker_hub import HYSCALE_NAME
 from hyscale_tasks.manifests.base import Plugin, RenderContext, Snippet
-
-DOCKER_HUB = "index.docker.io"
 
 
 def _contribute(ctx: RenderContext) -> list[Snippet]:
     secret = ctx.pull_secret
-    registry = ctx.service.image.registry or DOCKER_HUB
+    registry = ctx.service.image.registry or HYSCALE_NAME
     if secret is None:
         ctx.warn(f"Missing credentials for the registry {registry}. Please perform "
                  f"'docker login {registry} ' to continue with the deployment")
