@@ -8,6 +8,8 @@ they are part of every task's state path.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -72,12 +74,20 @@ def forget_resolved() -> None:
     _resolve.cache_clear()
 
 
-def resolve(base: Path) -> Context:
-    """The context for tasks loaded from a dodo file in ``base``; raise InvalidCommand if bad."""
+@contextmanager
+def loading() -> Iterator[None]:
+    """While doit loads the tasks, an expected failure is doit's ``InvalidCommand``: doit prints
+    its text without a traceback and stops before any task. The loading's one translation."""
     try:
-        return _resolve(base)
+        yield
     except HyscaleError as exc:
         raise InvalidCommand(str(exc)) from None
+
+
+def resolve(base: Path) -> Context:
+    """The context for tasks loaded from a dodo file in ``base``; raise InvalidCommand if bad."""
+    with loading():
+        return _resolve(base)
 
 
 @cache

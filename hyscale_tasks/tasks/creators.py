@@ -14,11 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from doit import get_initial_workdir
-from doit.exceptions import InvalidCommand
 from doit.tools import config_changed
 
 from hyscale_tasks import __version__
-from hyscale_tasks.errors import HyscaleError
 from hyscale_tasks.image.credentials import (
     credential_files,
     registry_config,
@@ -26,7 +24,7 @@ from hyscale_tasks.image.credentials import (
 )
 from hyscale_tasks.spec.references import outside_allowed
 from hyscale_tasks.tasks import actions, signals
-from hyscale_tasks.tasks.context import Context, resolve
+from hyscale_tasks.tasks.context import Context, loading, resolve
 from hyscale_tasks.tasks.discovery import ServiceEntry, discover, spec_files
 from hyscale_tasks.tasks.paths import ServicePaths, service_paths
 from hyscale_tasks.tasks.reporter import ConsoleReporter
@@ -59,10 +57,8 @@ def _discover(ctx: Context) -> list[ServiceEntry]:
     app_dir = ctx.apps_dir / ctx.app
     key = (app_dir, ctx.profile, _signature(app_dir))
     if key not in _DISCOVERED:
-        try:
+        with loading():
             _DISCOVERED[key] = discover(app_dir, ctx.profile)
-        except HyscaleError as exc:
-            raise InvalidCommand(str(exc)) from None
     return _DISCOVERED[key]
 
 
@@ -258,10 +254,8 @@ def doit_config() -> dict[str, Any]:
     unless ``-r`` names another."""
     signals.install()
     ctx = resolve(project_dir())
-    try:
+    with loading():
         registry_config()  # read and checked now: a bad value is one error, before any stage
-    except HyscaleError as exc:
-        raise InvalidCommand(str(exc)) from None
     ctx.app_home.mkdir(parents=True, exist_ok=True, mode=0o700)
     return {
         # Manifests first: they need no build files (spec/build_files.py), so a checkout
