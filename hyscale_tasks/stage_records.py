@@ -22,9 +22,10 @@ reads the same, and an unchanged record is not written again (files.write_if_cha
 of read: ``read_*`` for a stage that needs the record (a missing one is the ``OSError`` it is, a
 damaged one a :class:`~hyscale_tasks.errors.CorruptRecordError` naming the fix), and ``last_*``
 for a probe or a comparison, where a missing or damaged record only means "nothing recorded".
-Fields an older version may not have written are ``NotRequired`` and read with ``.get``; so
-are those of the push and deploy records, whose readers (probes, the prune) check each field they
-use and take a record without it for none.
+Fields an older version may not have written are ``NotRequired`` and read with ``.get``. The
+spec and build records are checked on every read for the fields their readers index; the push
+and deploy records are not: their readers (probes, the prune) take each field with ``.get`` and
+a record without it for none, as they did before the records had types.
 """
 
 from __future__ import annotations
