@@ -22,6 +22,7 @@ from hyscale_tasks.dev.loop import DevLoop, Setup
 from hyscale_tasks.dev.turns import Turn, TurnCommand
 from hyscale_tasks.home import hyscale_home
 from hyscale_tasks.tasks import graph
+from hyscale_tasks.tasks.names import task_name
 
 
 def dev(args: argparse.Namespace) -> int:
@@ -69,5 +70,5 @@ def task_graph() -> list[tuple[str, list[str]]]:
         made = creator()
         for task in [made] if isinstance(made, dict) else made:
             if task.get("name"):
-                found.append((f"{stage}:{task['name']}", [str(d) for d in task.get("file_dep", [])]))
+                found.append((task_name(stage, task["name"]), [str(d) for d in task.get("file_dep", [])]))
     return found

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hyscale_tasks.cli.console import Console, error
+from hyscale_tasks.tasks.names import split_task_name
 from hyscale_tasks.tasks.reasons import UP_TO_DATE, ReasonBook
 
 # stage -> (activity, HyScale's header for the group of stages it belongs to)
@@ -167,8 +168,7 @@ class Progress:
 
 
 def _split(task: Any) -> tuple[str, str]:
-    stage, _, service = str(task.name).partition(":")
-    return stage, service
+    return split_task_name(str(task.name))
 
 
 def _activity(stage: str) -> str:

@@ -19,6 +19,7 @@ from hyscale_tasks.cli.progress import Progress
 from hyscale_tasks.tasks import graph
 from hyscale_tasks.tasks.context import Context
 from hyscale_tasks.tasks.discovery import ServiceEntry
+from hyscale_tasks.tasks.names import task_name
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class Services:
     def run(self, stages: list[str], progress: Progress) -> int:
         """doit run of ``<stage>:<service>`` for each service, in that order."""
         with progress.console.guard():
-            return engine.run(self.target, [f"{stage}:{name}" for name in self.names
+            return engine.run(self.target, [task_name(stage, name) for name in self.names
                                             for stage in stages], progress, self.tasks)
 
 

@@ -48,6 +48,7 @@ class Dev(DoitCmdBase):  # type: ignore[misc]  # doit ships no type hints
         from hyscale_tasks.tasks.context import resolve
         from hyscale_tasks.tasks.creators import project_dir
         from hyscale_tasks.tasks.discovery import discover
+        from hyscale_tasks.tasks.names import task_name
 
         self.dep_manager.close()  # the turns' doit processes use the state, not this one
         context = resolve(project_dir())
@@ -62,7 +63,7 @@ class Dev(DoitCmdBase):  # type: ignore[misc]  # doit ships no type hints
         turn = Turn(TurnCommand(argv, variables, project_dir(), dict(os.environ)))
 
         def hint(services: list[str]) -> str:
-            return " ".join(["doit", *variables, *(f"undeploy:{name}" for name in services)])
+            return " ".join(["doit", *variables, *(task_name("undeploy", name) for name in services)])
 
         setup = Setup(context.app, context.namespace, context.home, load, turn, hint,
                       undeploy_on_exit=undeploy_on_exit)

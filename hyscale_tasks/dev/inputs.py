@@ -25,6 +25,7 @@ from pathlib import Path
 from hyscale_tasks.spec.references import user_dockerfile
 from hyscale_tasks.spec.yamlfile import quick_load
 from hyscale_tasks.tasks.discovery import ServiceEntry
+from hyscale_tasks.tasks.names import split_task_name
 
 # The stages of a deploy: their file_deps are the inputs of a service.
 STAGES = ("spec", "dockerfile", "build", "push", "manifests", "deploy")
@@ -90,7 +91,7 @@ def inputs_of(graph: Graph, home: Path, failed: Iterable[str] = ()) -> Inputs:
     inputs = Inputs(failed=set(failed))
     names = {entry.name for entry in graph.entries}
     for name, deps in graph.tasks:
-        stage, _, service = name.partition(":")
+        stage, service = split_task_name(name)
         if stage not in STAGES or service not in names:
             continue
         for dep in deps:

@@ -34,6 +34,7 @@ from hyscale_tasks.dev.inputs import ALL, Graph, Inputs, inputs_of
 from hyscale_tasks.dev.turns import Outcome, Turn
 from hyscale_tasks.errors import layout
 from hyscale_tasks.stage_records import last_deploy_spec
+from hyscale_tasks.tasks.names import task_name
 from hyscale_tasks.tasks.paths import service_paths
 
 STEP_MS = 100  # quiet time that ends a burst of saves
@@ -253,7 +254,7 @@ class DevLoop:
         if self.setup.undeploy_on_exit:
             lines.info(f"Stopped watching; undeploying {', '.join(services)} (--undeploy-on-exit)")
             self.setup.turn.reopen()
-            self.setup.turn.run_tasks([f"undeploy:{name}" for name in services])
+            self.setup.turn.run_tasks([task_name("undeploy", name) for name in services])
             self.setup.turn.close()
             return
         lines.info(f"Stopped watching. {', '.join(services)} keep running in namespace "

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hyscale_tasks import lines
+from hyscale_tasks.tasks.names import split_task_name, task_name
 
 INTERRUPT_GRACE = 30.0  # seconds a run has to save its records after SIGINT
 
@@ -73,11 +74,11 @@ class Turn:
 
     def run(self, services: list[str]) -> dict[str, Outcome]:
         """Deploy ``services``; one line per stage that runs, with its reason, as it starts."""
-        return self.run_tasks([f"deploy:{name}" for name in services], services)
+        return self.run_tasks([task_name("deploy", name) for name in services], services)
 
     def run_tasks(self, tasks: list[str], services: list[str] | None = None) -> dict[str, Outcome]:
         """Run ``tasks``; the outcome of each of ``services`` (by default, the tasks')."""
-        names = services if services is not None else [t.partition(":")[2] for t in tasks]
+        names = services if services is not None else [split_task_name(t)[1] for t in tasks]
         outcomes = {name: Outcome(name) for name in names}
         with self._lock:
             if self._stopped:

@@ -26,6 +26,7 @@ from hyscale_tasks.spec.references import outside_allowed
 from hyscale_tasks.tasks import actions, signals
 from hyscale_tasks.tasks.context import Context, loading, resolve
 from hyscale_tasks.tasks.discovery import ServiceEntry, discover, spec_files
+from hyscale_tasks.tasks.names import task_name
 from hyscale_tasks.tasks.paths import ServicePaths, service_paths
 from hyscale_tasks.tasks.reporter import ConsoleReporter
 from hyscale_tasks.tasks.uptodate import (
@@ -207,7 +208,7 @@ def task_cluster() -> Iterator[TaskDict]:
             # No file_dep: it is up to date whenever the cluster answers, which the probe asks
             # with the read the deploy's in-sync check makes first anyway. After the spec: a
             # service that builds nothing needs no check, and its record says so.
-            "task_dep": [f"spec:{entry.name}"],
+            "task_dep": [task_name("spec", entry.name)],
             "uptodate": [ClusterAnswers(paths.build_spec, paths.deploy_record,
                                         paths.manifests_record, ctx.namespace)],
             "verbosity": 2,
@@ -236,7 +237,7 @@ def task_deploy() -> Iterator[TaskDict]:
             # cluster that does not answer stops the run before this service's build (with
             # -n N, a stage another worker started already finishes). Not a dependency of the
             # build itself: `doit build:<svc>` needs no cluster.
-            "task_dep": [f"spec:{entry.name}", f"cluster:{entry.name}"],
+            "task_dep": [task_name("spec", entry.name), task_name("cluster", entry.name)],
             "targets": [str(paths.deploy_record)],
             "uptodate": [_settings(namespace=ctx.namespace),
                          ClusterInSync(paths.deploy_record, paths.manifests_record, ctx.namespace)],

@@ -31,12 +31,13 @@ from typing import Any, TextIO
 from doit.reporter import ConsoleReporter as DoitConsoleReporter
 
 from hyscale_tasks import log
+from hyscale_tasks.tasks.names import split_task_name
 from hyscale_tasks.tasks.reasons import UP_TO_DATE, ReasonBook
 
 
 def task_fields(task: Any) -> dict[str, str]:
     """``{"task", "stage", "service"}`` of a task named ``<stage>:<service>``."""
-    stage, _, service = str(task.name).partition(":")
+    stage, service = split_task_name(str(task.name))
     return {"task": task.name, "stage": stage, "service": service}
 
 
