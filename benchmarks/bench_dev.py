@@ -31,6 +31,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from benchmarks.timing import as_users_run_it
 from testing.cluster import Cluster, KubeEnv
 from testing.deploy_app import make_app
 from testing.registry import Registry
@@ -112,6 +113,10 @@ def edit(app: Workspace, kind: str, value: str) -> float:
 
 
 def main() -> None:
+    # both sides' runs inherit this process's environment (Workspace.env)
+    users = as_users_run_it(dict(os.environ))
+    os.environ.clear()
+    os.environ.update(users)
     env = KubeEnv.from_env()
     registry = Registry.from_env()
     root = Path(tempfile.mkdtemp(prefix="bench-dev-"))

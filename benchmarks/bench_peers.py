@@ -107,6 +107,7 @@ from benchmarks.peersapp import (
     set_prop,
     write_app,
 )
+from benchmarks.timing import as_users_run_it
 from testing.audit import MARK_LABEL, TOOL_USER, record_of
 from testing.cluster import Cluster, KubeEnv
 from testing.images import remove_images_named
@@ -1052,7 +1053,7 @@ def main() -> int:
         config = write_docker_config(root / "docker", {
             registry_relay.host: (registry.user, registry.password),
             registry.host: (registry.user, registry.password)})
-        env = {k: v for k, v in os.environ.items() if k not in SCRUBBED}
+        env = as_users_run_it({k: v for k, v in os.environ.items() if k not in SCRUBBED})
         env.update(DOCKER_CONFIG=str(config), DOCKER_HOST=docker_relay.url,
                    KUBECONFIG=str(cluster.kubeconfig), PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}")
         bench = Bench(root, run, registry_relay.host, registry.stack_image,

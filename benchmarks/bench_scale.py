@@ -67,6 +67,7 @@ from typing import Any
 
 import yaml
 
+from benchmarks.timing import as_users_run_it
 from testing.audit import MARK_LABEL, TOOL_USER, record_of
 from testing.cluster import Cluster, KubeEnv, wait_for
 from testing.registry import Registry, write_docker_config
@@ -268,7 +269,7 @@ class ScaleApp:
                             {self.registry.host: (self.registry.user, self.registry.password)})
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in SCRUBBED}
+        env = as_users_run_it({k: v for k, v in os.environ.items() if k not in SCRUBBED})
         env.update(HYSCALE_HOME=str(self.root / "hyscale-home"),
                    DOCKER_CONFIG=str(self.root / "docker-config"), KUBECONFIG=str(self.kubeconfig))
         return env

@@ -2,16 +2,16 @@
 
 A deploy's first step is importing the official kubernetes client and what it pulls in (about
 0.3 s of CPU here), and the stage before it, a build, spends about a second waiting for the
-engine with the CPU idle. When both run in one process (``doit`` without ``-n``, or with ``-P
-thread``), the build starts that import in a thread of its own, and the deploy finds it done.
-Under ``-n N -P process`` the deploy may run in another worker, and each worker importing
-what it may not need would take CPU from the builds: nothing is started there.
+engine with the CPU idle. So the build starts that import in a thread of its own, in whichever
+process runs it: ``doit`` without ``-n`` runs every stage in the doit process, ``-n 1`` in its one
+worker, so the deploy finds the import done. Under ``-n N`` the deploy may run in another worker;
+that worker imports the client itself, as it would have anyway, and the import here cost only
+CPU the build left idle (a worker that runs a build of a first deploy runs deploys too).
 """
 
 from __future__ import annotations
 
 import importlib
-import multiprocessing
 import sys
 import threading
 
@@ -21,8 +21,7 @@ _started: set[str] = set()
 
 def import_cluster_code() -> None:
     """Start importing the deploy's modules in the background (once per process)."""
-    if CLUSTER_CODE in sys.modules or CLUSTER_CODE in _started or \
-            multiprocessing.current_process().name != "MainProcess":
+    if CLUSTER_CODE in sys.modules or CLUSTER_CODE in _started:
         return
     _started.add(CLUSTER_CODE)
     # Not a daemon: a process that ends before the import is done waits for it rather than
