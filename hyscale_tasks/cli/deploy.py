@@ -23,6 +23,8 @@ from hyscale_tasks.cli.exits import (
 )
 from hyscale_tasks.cli.progress import Progress, ServiceResult
 from hyscale_tasks.errors import HyscaleError
+from hyscale_tasks.spec.model import service_from_record
+from hyscale_tasks.stage_records import read_deploy_spec
 from hyscale_tasks.tasks.paths import service_paths
 
 ADDRESS_FAILED = "Failed to get service address, try again"
@@ -127,10 +129,9 @@ def _deploy_info(console: Console, services: specs.Services,
 
 def _address(services: specs.Services, name: str) -> list[str]:
     """Where the service answers, read from the cluster (no wait: the deploy waited)."""
+    # here: cluster/ imports kubernetes, which `hyscale --help` must not load
     from hyscale_tasks.cluster.client import connect
     from hyscale_tasks.cluster.deploy import service_address
-    from hyscale_tasks.spec.model import service_from_record
-    from hyscale_tasks.stage_records import read_deploy_spec
 
     try:
         record = read_deploy_spec(service_paths(services.context.app_home, name).deploy_spec)

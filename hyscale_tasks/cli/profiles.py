@@ -108,6 +108,7 @@ def with_profile_files(task_spec: TaskCreator, files: dict[str, Path], services:
 def spec_stage_with_profile(spec_path: str, profile_path: str, app: str, build_spec_record: str,
                             deploy_spec_record: str) -> dict[str, Any]:
     """tasks/actions.py's spec stage, with the profile given by path instead of by name."""
+    # here: the spec stage's code (jsonschema) is loaded only when it runs, never for --help
     from hyscale_tasks.spec.records import make_records, write_records
 
     records = make_records(Path(spec_path), Path(profile_path), app)
