@@ -27,7 +27,7 @@ from hyscale_tasks.tasks.context import Context, forget_resolved, resolve
 from hyscale_tasks.tasks.discovery import ServiceEntry, discover
 from hyscale_tasks.tasks.reporter import LoggingReporter
 
-CONTEXT_VARIABLES = ("APPS", "APP", "NAMESPACE", "PROFILE", "VERBOSE", "SPECS")
+CONTEXT_VARIABLES = ("APPS", "APP", "NAMESPACE", "PROFILE", "VERBOSE", "SPECS", "PROFILE_FILES")
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,9 @@ class Target:
     def variables(self) -> dict[str, str]:
         values = {"APP": self.app, "NAMESPACE": self.namespace, "PROFILE": self.profile,
                   "VERBOSE": "1" if self.verbose else None,
-                  "SPECS": os.pathsep.join(str(path) for path in self.specs)}
+                  "SPECS": os.pathsep.join(str(path) for path in self.specs),
+                  "PROFILE_FILES": os.pathsep.join(f"{service}={path}" for service, path
+                                                   in self.profile_files.items())}
         return {f"HYSCALE_{name}": value for name, value in values.items() if value}
 
 
@@ -90,12 +92,11 @@ class _Loader(NamespaceTaskLoader):  # type: ignore[misc]  # doit ships no type 
         return {**creators.doit_config(), **self._config}
 
 
-def run(target: Target, tasks: list[str], reporter: Any,
-        namespace: dict[str, Any] | None = None) -> int:
+def run(target: Target, tasks: list[str], reporter: Any) -> int:
     """``doit run --continue TASKS`` with ``reporter`` (an instance); doit's exit code (0 ok,
     1 a task failed, 2 a task errored or was not run, 3 doit could not start). The stage
     events also go to the tool log (tasks/reporter.py)."""
     with context_of(target):
-        loader = _Loader(namespace or graph.namespace(), {"reporter": LoggingReporter(reporter)})
+        loader = _Loader(graph.namespace(), {"reporter": LoggingReporter(reporter)})
         # --continue: like HyScale, one failing service does not stop the others.
         return int(DoitMain(loader, config_filenames=()).run(["run", "--continue", *tasks]))

@@ -10,13 +10,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
 
 from hyscale_tasks.cli import engine, inputs, profiles
 from hyscale_tasks.cli.console import Console
 from hyscale_tasks.cli.exits import FAILED, INVALID_INPUT, OK, UNEXPECTED
 from hyscale_tasks.cli.progress import Progress
-from hyscale_tasks.tasks import graph
 from hyscale_tasks.tasks.context import Context
 from hyscale_tasks.tasks.discovery import ServiceEntry
 from hyscale_tasks.tasks.names import task_name
@@ -29,7 +27,6 @@ class Services:
     target: engine.Target
     context: Context
     entries: list[ServiceEntry]
-    tasks: dict[str, Any]  # the task creators (the ``spec`` one adapted for -p files)
 
     @property
     def names(self) -> list[str]:
@@ -39,7 +36,7 @@ class Services:
         """doit run of ``<stage>:<service>`` for each service, in that order."""
         with progress.console.guard():
             return engine.run(self.target, [task_name(stage, name) for name in self.names
-                                            for stage in stages], progress, self.tasks)
+                                            for stage in stages], progress)
 
 
 def prepare(args: argparse.Namespace, namespace: str, console: Console) -> Services:
@@ -57,16 +54,13 @@ def prepare(args: argparse.Namespace, namespace: str, console: Console) -> Servi
         chosen = profiles.match_files(files, entries)
         target = dataclasses.replace(target, profile_files={
             service: profile.path for service, profile in chosen.items()})
+        context, entries = engine.load(target)  # each with its profile file and what it reads
     for warning in warnings:
         console.warn(warning)
     for service, profile in chosen.items():
         console.activity(f'Applying profile "{profile.environment}" for service "{service}"',
                          "DONE")
-    tasks = graph.namespace()
-    if target.profile_files:
-        tasks["task_spec"] = profiles.with_profile_files(
-            tasks["task_spec"], dict(target.profile_files), entries, args.app, context.app_home)
-    return Services(target, context, entries, tasks)
+    return Services(target, context, entries)
 
 
 def validate(services: Services, progress: Progress) -> int:

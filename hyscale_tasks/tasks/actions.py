@@ -50,13 +50,14 @@ def _warn(messages: list[str]) -> None:
 
 @reports_errors
 def spec_stage(spec_path: str, profile: str | None, app: str, build_spec_record: str,
-               deploy_spec_record: str) -> Values:
+               deploy_spec_record: str, profile_file: str | None = None) -> Values:
+    """``profile_file``: the profile by path (the hyscale CLI's -p), instead of by name."""
     from hyscale_tasks.spec.profiles import find_profile
     from hyscale_tasks.spec.records import make_records, write_records
 
     spec = Path(spec_path)
-    profile_path = None
-    if profile is not None:
+    profile_path = Path(profile_file) if profile_file else None
+    if profile_path is None and profile is not None:
         service = _service_name(spec)
         profile_path = find_profile(spec.parent, profile, service)
     records = make_records(spec, profile_path, app)

@@ -68,6 +68,21 @@ def named_specs() -> tuple[Path, ...] | None:
     return tuple(dict.fromkeys(path.parent.resolve() / path.name for path in paths))
 
 
+def named_profile_files() -> dict[str, Path]:
+    """Profile files named by service instead of by ``profile=``: the ``hyscale`` CLI's ``-p``
+    files, which may live anywhere (HyScale matches each to a service by its ``overrides``).
+
+    ``doit profile_files=web=a.hprof:db=b.hprof`` or env ``HYSCALE_PROFILE_FILES``
+    (``os.pathsep``-separated ``service=file`` pairs; files relative to the folder doit was
+    started from)."""
+    value = _variable("profile_files")
+    if value is None:
+        return {}
+    base = Path(get_initial_workdir() or ".").resolve()
+    pairs = (item.partition("=") for item in value.split(os.pathsep) if item)
+    return {service: (base / file).resolve() for service, _, file in pairs if service and file}
+
+
 def forget_resolved() -> None:
     """Drop the cached context: the ``hyscale`` CLI (and its tests) run doit more than once per
     process, each time with its own app, namespace and spec files."""

@@ -24,7 +24,7 @@ from hyscale_tasks.image.credentials import (
 )
 from hyscale_tasks.spec.references import outside_allowed
 from hyscale_tasks.tasks import actions, signals
-from hyscale_tasks.tasks.context import Context, loading, resolve
+from hyscale_tasks.tasks.context import Context, loading, named_profile_files, resolve
 from hyscale_tasks.tasks.discovery import ServiceEntry, discover, spec_files
 from hyscale_tasks.tasks.names import task_name
 from hyscale_tasks.tasks.paths import ServicePaths, service_paths
@@ -56,7 +56,8 @@ def _services() -> tuple[Context, list[ServiceEntry]]:
 
 def _discover(ctx: Context) -> list[ServiceEntry]:
     app_dir = ctx.apps_dir / ctx.app
-    key = (app_dir, ctx.profile, _signature(app_dir))
+    profile_files = tuple(sorted(named_profile_files().items()))
+    key = (app_dir, ctx.profile, profile_files, _signature(app_dir, [f for _, f in profile_files]))
     if key not in _DISCOVERED:
         with loading():
             _DISCOVERED[key] = discover(app_dir, ctx.profile)
@@ -69,10 +70,11 @@ def _discover(ctx: Context) -> list[ServiceEntry]:
 _DISCOVERED: dict[tuple[Any, ...], list[ServiceEntry]] = {}
 
 
-def _signature(app_dir: Path) -> tuple[tuple[str, int, int], ...]:
+def _signature(app_dir: Path, profile_files: list[Path]) -> tuple[tuple[str, int, int], ...]:
     found = []
     for spec in spec_files(app_dir):
-        for path in (spec, *spec.parent.glob("*.hprof"), *spec.parent.glob("profiles/*.hprof")):
+        for path in (spec, *spec.parent.glob("*.hprof"), *spec.parent.glob("profiles/*.hprof"),
+                     *profile_files):
             try:
                 stat = path.stat()
             except OSError:
@@ -99,18 +101,24 @@ def spec_uptodate(paths: ServicePaths, **settings: Any) -> list[Any]:
 def task_spec() -> Iterator[TaskDict]:
     """Validate each service's spec (and profile) into build and deploy records."""
     ctx, services = _services()
+    profile_files = named_profile_files()
     yield {"name": None, "doc": "validate every service's spec and profile"}
     for entry in services:
         paths = service_paths(ctx.app_home, entry.name)
         with_profile = f" + {entry.profile_path.name}" if entry.profile_path else ""
+        # A profile named by ``profile=`` is looked up by the stage; one given as a file (the
+        # hyscale CLI's -p) is read from there, and the file is the stage's setting instead.
+        profile_file = profile_files.get(entry.name)
+        setting = {"profile_file": str(profile_file)} if profile_file else {"profile": ctx.profile}
         yield {
             "name": entry.name,
             "doc": f"validate {entry.spec_path.name}{with_profile} of app {ctx.app}",
             "actions": [(actions.spec_stage, [str(entry.spec_path), ctx.profile, ctx.app,
-                                              str(paths.build_spec), str(paths.deploy_spec)])],
+                                              str(paths.build_spec), str(paths.deploy_spec),
+                                              str(profile_file) if profile_file else None])],
             "file_dep": [str(p) for p in entry.spec_inputs],
             "targets": [str(paths.build_spec), str(paths.deploy_spec)],
-            "uptodate": spec_uptodate(paths, profile=ctx.profile),
+            "uptodate": spec_uptodate(paths, **setting),
             "clean": True,
         }
 

@@ -18,7 +18,7 @@ from hyscale_tasks.spec.merge import PROFILE_MERGE_KEYS, PROFILE_REPLACE_FIELDS,
 from hyscale_tasks.spec.profiles import profile_candidates
 from hyscale_tasks.spec.references import build_files, prop_files, snippet_files
 from hyscale_tasks.spec.yamlfile import quick_load
-from hyscale_tasks.tasks.context import named_specs
+from hyscale_tasks.tasks.context import named_profile_files, named_specs
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,7 @@ def _merged(data: dict[str, Any], profile: dict[str, Any]) -> dict[str, Any]:
 
 def discover(app_dir: Path, profile: str | None) -> list[ServiceEntry]:
     entries: dict[str, ServiceEntry] = {}
+    profile_files = named_profile_files()
     for spec_path in spec_files(app_dir):
         data = _quick_load(spec_path)
         name = _service_name(data, spec_path)
@@ -78,15 +79,9 @@ def discover(app_dir: Path, profile: str | None) -> list[ServiceEntry]:
         if profile is not None:
             found = profile_candidates(spec_path.parent, profile, name)
             profile_path = found[0] if len(found) == 1 else None
+        profile_path = profile_files.get(name, profile_path)
         entries[name] = _entry(name, spec_path, data, profile_path)
     return list(entries.values())
-
-
-def describe(spec_path: Path, profile_path: Path | None) -> ServiceEntry:
-    """The entry of one spec with a profile file given by path (the hyscale CLI's ``-p``, which
-    HyScale matches to a service by its ``overrides`` field, wherever the file is)."""
-    data = _quick_load(spec_path)
-    return _entry(_service_name(data, spec_path), spec_path, data, profile_path)
 
 
 def _dependable(path: Path) -> bool:
