@@ -52,7 +52,8 @@ Runs alternate between the tools (round robin, the order rotated each round): th
 ``--first-rounds`` times (the namespaces deleted, and gone, between rounds), the no-op, prop and
 artifact changes ``--rounds`` times each; medians are printed. Before each timed run the
 benchmark waits (untimed) until every pod of the app in its namespaces is ready and none is
-terminating, so that no run pays for the pods the previous one started or stopped.
+terminating, so that no run pays for the pods the previous one started or stopped, then 1 to
+2 s (at random: the kubelet's once-a-second relist must not meet every run at the same moment).
 ``python -m doit --version`` is timed in each no-op round. A thread watches the app's pods (the
 kubernetes client, admin user): the pods each run started, and for the artifact changes the
 moment the service's new pod became Ready; the lag is the time from there to the tool's
@@ -77,6 +78,7 @@ import datetime
 import json
 import os
 import platform
+import random
 import re
 import secrets
 import shlex
@@ -191,17 +193,27 @@ def execute(argv: list[str], env: dict[str, str], timeout: float = RUN_TIMEOUT) 
                for s in (process.stdout, process.stderr)]
     for reader in readers:
         reader.start()
-    try:
-        code = process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
+    stopped = threading.Event()
+
+    def stop() -> None:
+        stopped.set()
         os.killpg(process.pid, signal.SIGKILL)  # the session we started, by its id
+
+    # A blocking wait sees the exit when it happens; wait(timeout=...) polls, with sleeps that
+    # grow to 50 ms, which added up to 50 ms to every time measured (a sixth of a no-op).
+    deadline = threading.Timer(timeout, stop)
+    deadline.start()
+    try:
         code = process.wait()
-        lines.append((time.monotonic(), f"(stopped after {timeout:.0f} s)"))
     except BaseException:  # Ctrl-C: the command is in a session of its own and would go on
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
         raise
+    finally:
+        deadline.cancel()
     ended = time.monotonic()
+    if stopped.is_set():
+        lines.append((ended, f"(stopped after {timeout:.0f} s)"))
     for reader in readers:
         reader.join(timeout=10)
     return Outcome(code, started, ended, sorted(lines, key=lambda item: item[0]))
@@ -730,7 +742,12 @@ class Counters:
 def settle(counters: Counters, timeout: float = 120.0) -> None:
     """Wait (untimed) until the app's pods in the benchmark's namespaces are all ready and none is
     terminating, then a second more: a run never starts while the previous one's pods still start
-    or stop on this small machine (Skaffold's runs restart every pod)."""
+    or stop on this small machine (Skaffold's runs restart every pod). Then up to one second
+    more, at random: the kubelet notices a started container at its next relist, once a second,
+    and the pods this wait sees go are seen at a relist too, so without it every run of a tool
+    would start at the same moment of that second and the tool's own start-up time, not chance,
+    would decide whether its new pod is seen in the first or the second relist (a whole second
+    either way, the same in every round)."""
     core: Any = counters.cluster.core()  # (the models: every field optional)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -744,7 +761,7 @@ def settle(counters: Counters, timeout: float = 120.0) -> None:
         time.sleep(0.5)
     else:
         say(f"pods still starting or stopping after {timeout:.0f} s; going on")
-    time.sleep(1)
+    time.sleep(1 + random.random())
 
 
 def timed(side: Side, workload: str, round_: int, argv: list[str] | None,

@@ -196,7 +196,7 @@ def test_prop_change_rolls_the_pods_and_runs_only_the_deploy_half(
 
 def test_another_namespace_deploys_again_and_leaves_the_first(new_app: NewApp, cluster: Cluster) -> None:
     app = _deployed(new_app, cluster)
-    other = f"{app.name}-b"
+    other = cluster.track(f"{app.name}-b")  # deleted after the test, as the first one
 
     result = app.deploy("web", extra=[f"namespace={other}"])
     assert "deploy:web" in result.executed
