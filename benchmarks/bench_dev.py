@@ -20,6 +20,7 @@ services (scripts/test-services start DIR .venv/bin/python; . DIR/env):
 from __future__ import annotations
 
 import os
+import random
 import re
 import signal
 import statistics
@@ -103,7 +104,12 @@ def save(path: Path, text: str) -> float:
 
 
 def edit(app: Workspace, kind: str, value: str) -> float:
-    """Save a prop or the artifact; the save's time."""
+    """Save a prop or the artifact; the save's time. First a random pause of up to a second: the
+    kubelet notices a started container at its relist, once a second, and the sample before
+    ended when a pod was seen, so without it every save would come at the same moment of that
+    second, and each side's start-up time, not chance, would decide whether its pod is seen a
+    second later (benchmarks/RESULTS.md, session 7)."""
+    time.sleep(random.random())
     if kind == "prop":
         spec = app.spec("web")
         spec["props"] = {"GREETING": value}
