@@ -119,6 +119,11 @@ def edit(app: Workspace, kind: str, value: str) -> float:
 
 
 def main() -> None:
+    # Started in the background of a script (``cmd &``), this process and the loop it starts
+    # would ignore SIGINT, and the loop rightly leaves an ignored signal ignored: Ctrl-C as in a
+    # terminal, so that stop() ends it (the test session does the same, tests/conftest.py).
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     # both sides' runs inherit this process's environment (Workspace.env)
     users = as_users_run_it(dict(os.environ))
     os.environ.clear()
