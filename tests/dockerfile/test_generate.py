@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from hyscale_tasks.dockerfile.generate import decide, plan
+from hyscale_tasks.dockerfile.generate import plan
 from hyscale_tasks.errors import HyscaleError, SpecError
 from hyscale_tasks.spec.records import make_records
-from hyscale_tasks.stage_records import BuildSpecRecord
+from hyscale_tasks.stage_records import BuildSpecRecord, decide
 
 
 def _record(tmp_path: Path, build: dict[str, Any]) -> BuildSpecRecord:
