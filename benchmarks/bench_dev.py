@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -162,6 +163,7 @@ def main() -> None:
         loop.stop()
     finally:
         cluster.close()
+        shutil.rmtree(root, ignore_errors=True)  # the two apps' folders and homes
     print(f"save-to-ready, median of {RUNS} (seconds), one built service on the test cluster:")
     print(f"{'change':<10}{'floor (doit by hand)':>22}{'loop: ready line':>18}"
           f"{'loop: served':>14}{'loop/floor':>12}")
