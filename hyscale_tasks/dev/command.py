@@ -45,8 +45,7 @@ class Dev(DoitCmdBase):  # type: ignore[misc]  # doit ships no type hints
         from hyscale_tasks.dev.inputs import Graph
         from hyscale_tasks.dev.loop import DevLoop, Setup
         from hyscale_tasks.dev.turns import Turn, TurnCommand
-        from hyscale_tasks.tasks.context import resolve
-        from hyscale_tasks.tasks.creators import project_dir
+        from hyscale_tasks.tasks.context import project_dir, resolve
         from hyscale_tasks.tasks.discovery import discover
         from hyscale_tasks.tasks.names import task_name
 

@@ -52,6 +52,12 @@ def find_apps(apps_dir: Path) -> list[str]:
                   and (any(entry.glob("*.hspec")) or any(entry.glob("*/*.hspec"))))
 
 
+def project_dir() -> Path:
+    """Where relative ``apps=``, ``specs=`` and ``profile_files=`` paths start: the folder doit
+    was started from."""
+    return Path(get_initial_workdir() or ".").resolve()
+
+
 def named_specs() -> tuple[Path, ...] | None:
     """Spec files named one by one instead of found in the app's folder, or None.
 
@@ -63,7 +69,7 @@ def named_specs() -> tuple[Path, ...] | None:
     value = _variable("specs")
     if value is None:
         return None
-    base = Path(get_initial_workdir() or ".").resolve()
+    base = project_dir()
     paths = [base / item for item in value.split(os.pathsep) if item]
     return tuple(dict.fromkeys(path.parent.resolve() / path.name for path in paths))
 
@@ -78,7 +84,7 @@ def named_profile_files() -> dict[str, Path]:
     value = _variable("profile_files")
     if value is None:
         return {}
-    base = Path(get_initial_workdir() or ".").resolve()
+    base = project_dir()
     pairs = (item.partition("=") for item in value.split(os.pathsep) if item)
     return {service: (base / file).resolve() for service, _, file in pairs if service and file}
 

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from doit import get_initial_workdir
 from doit.tools import config_changed
 
 from hyscale_tasks import __version__
@@ -24,7 +23,7 @@ from hyscale_tasks.image.credentials import (
 )
 from hyscale_tasks.spec.references import outside_allowed
 from hyscale_tasks.tasks import actions, signals
-from hyscale_tasks.tasks.context import Context, loading, named_profile_files, resolve
+from hyscale_tasks.tasks.context import Context, loading, named_profile_files, project_dir, resolve
 from hyscale_tasks.tasks.discovery import ServiceEntry, discover, spec_files
 from hyscale_tasks.tasks.names import task_name
 from hyscale_tasks.tasks.paths import ServicePaths, service_paths
@@ -42,11 +41,6 @@ from hyscale_tasks.tasks.uptodate import (
 )
 
 TaskDict = dict[str, Any]
-
-
-def project_dir() -> Path:
-    """Where relative ``apps=`` paths start: the folder doit was started from."""
-    return Path(get_initial_workdir() or ".").resolve()
 
 
 def _services() -> tuple[Context, list[ServiceEntry]]:
