@@ -37,6 +37,7 @@ from benchmarks.timing import as_users_run_it
 from testing.cluster import Cluster, KubeEnv
 from testing.deploy_app import make_app
 from testing.registry import Registry
+from testing.signals import restore_ctrl_c
 from testing.workspace import Workspace
 
 REPO = Path(__file__).resolve().parents[1]
@@ -120,11 +121,7 @@ def edit(app: Workspace, kind: str, value: str) -> float:
 
 
 def main() -> None:
-    # Started in the background of a script (``cmd &``), this process and the loop it starts
-    # would ignore SIGINT, and the loop rightly leaves an ignored signal ignored: Ctrl-C as in a
-    # terminal, so that stop() ends it (the test session does the same, tests/conftest.py).
-    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+    restore_ctrl_c()  # so that stop() ends the loop, also when this runs in the background
     # both sides' runs inherit this process's environment (Workspace.env)
     users = as_users_run_it(dict(os.environ))
     os.environ.clear()

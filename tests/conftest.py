@@ -1,22 +1,17 @@
 from __future__ import annotations
 
-import signal
 from pathlib import Path
 
 import pytest
 
 from testing.registry import Registry, ServicesMissingError
+from testing.signals import restore_ctrl_c
 from testing.workspace import Workspace
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Ctrl-C as in a terminal for every process the tests start. A test run started in the
-    background of a non-interactive shell (``cmd &``) inherits SIGINT ignored, and so would each
-    doit and hyscale process the tests start: the tool rightly leaves an ignored signal ignored
-    (as nohup asks), and the tests that press Ctrl-C would see nothing happen. A handled signal
-    is reset to its default in a new program."""
-    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+    """Ctrl-C as in a terminal for every process the tests start (testing/signals.py)."""
+    restore_ctrl_c()
 
 
 @pytest.fixture
