@@ -5,7 +5,8 @@
 * :class:`WebServer` answers every request with a small HTML page and a fixed status: a
   kubeconfig that points at a web server instead of a Kubernetes API server.
 
-:func:`kubeconfig_for` writes a kubeconfig whose only context points at one of them.
+:func:`kubeconfig_for` writes a kubeconfig whose only context points at one of them,
+:func:`down_kubeconfig` one whose cluster refuses connections (a port nothing listens on).
 """
 
 from __future__ import annotations
@@ -98,14 +99,28 @@ class WebServer:
             self.close()
 
 
-def kubeconfig_for(url: str, path: Path) -> Path:
-    config = {"apiVersion": "v1", "kind": "Config", "current-context": "elsewhere",
-              "clusters": [{"name": "elsewhere", "cluster": {"server": url}}],
+def kubeconfig_for(url: str, path: Path, context: str = "elsewhere", verify: bool = True) -> Path:
+    cluster: dict[str, object] = {"server": url}
+    if not verify:
+        cluster["insecure-skip-tls-verify"] = True
+    config = {"apiVersion": "v1", "kind": "Config", "current-context": context,
+              "clusters": [{"name": context, "cluster": cluster}],
               "users": [{"name": "someone", "user": {"token": "not-a-real-token"}}],
-              "contexts": [{"name": "elsewhere",
-                            "context": {"cluster": "elsewhere", "user": "someone"}}]}
+              "contexts": [{"name": context, "context": {"cluster": context, "user": "someone"}}]}
     path.write_text(yaml.safe_dump(config))
     return path
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:  # bound, never listened on, closed: connections are refused
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def down_kubeconfig(path: Path) -> Path:
+    """A kubeconfig whose only context, ``down``, names an https cluster on a closed port; no
+    certificate is asked for, as the connection is refused before TLS."""
+    return kubeconfig_for(f"https://127.0.0.1:{closed_port()}", path, context="down", verify=False)
 
 
 def prebuilt_app(apps: Path, app: str, services: tuple[str, ...]) -> None:

@@ -5,13 +5,13 @@ test_cluster_first.py); ``doit build:<svc>`` alone needs no cluster."""
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
 import yaml
 
 from testing.cluster import Cluster
+from testing.endpoints import down_kubeconfig
 from testing.workspace import Workspace
 
 NO_ANSWER = "[ERROR]  Failed to connect to cluster (kube context down in "
@@ -30,22 +30,6 @@ def _built_spec(cli: Workspace) -> Path:
                                                "destination": "/www/"}],
                                 "runCommands": "httpd -f -p 8080 -h /www"}},
         "ports": [{"port": "8080/http"}]})
-
-
-def _closed_port() -> int:
-    with socket.socket() as probe:  # bound, never listened on, closed: connections are refused
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _down_kubeconfig(path: Path) -> Path:
-    path.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "down",
-        "clusters": [{"name": "down", "cluster": {"server": f"https://127.0.0.1:{_closed_port()}",
-                                                  "insecure-skip-tls-verify": True}}],
-        "users": [{"name": "someone", "user": {"token": "not-a-real-token"}}],
-        "contexts": [{"name": "down", "context": {"cluster": "down", "user": "someone"}}]}))
-    return path
 
 
 def _built_nothing(cli: Workspace, result_stdout: str) -> None:
@@ -73,7 +57,7 @@ def test_no_kubeconfig_stops_the_deploy_before_the_build(offline: Workspace) -> 
 @pytest.mark.parametrize("command", ["hyscale", "doit"])
 def test_a_cluster_that_does_not_answer_stops_the_deploy_before_the_build(
         offline: Workspace, tmp_path: Path, command: str) -> None:
-    offline.kubeconfig = _down_kubeconfig(tmp_path / "kubeconfig")
+    offline.kubeconfig = down_kubeconfig(tmp_path / "kubeconfig")
     spec = _built_spec(offline)
     if command == "hyscale":
         result = offline.hyscale(*_deploy(offline, spec), code=202)
@@ -92,7 +76,7 @@ def test_a_cluster_that_does_not_answer_stops_the_deploy_before_the_build(
 
 def test_the_render_needs_no_cluster(offline: Workspace, tmp_path: Path) -> None:
     """The check belongs to the deploy: the render never asks the cluster."""
-    offline.kubeconfig = _down_kubeconfig(tmp_path / "kubeconfig")
+    offline.kubeconfig = down_kubeconfig(tmp_path / "kubeconfig")
     _built_spec(offline)
     render = offline.doit_app("shop", "dockerfile:web", "manifests:web")
     assert sorted(render.executed) == ["dockerfile:web", "manifests:web", "spec:web"]

@@ -11,31 +11,16 @@ changed artifact; ``build:<svc>`` alone needs no cluster. (Without a cluster at 
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 
 import pytest
-import yaml
 
 from testing.audit import TOOL_USER, reads, record_of, writes
 from testing.cluster import Cluster
+from testing.endpoints import down_kubeconfig
 from testing.workspace import NewApp
 
 pytestmark = pytest.mark.docker
-
-
-def _down_kubeconfig(path: Path) -> Path:
-    """A kubeconfig whose cluster refuses connections (a port nothing listens on)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    path.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "down",
-        "clusters": [{"name": "down", "cluster": {"server": f"https://127.0.0.1:{port}",
-                                                  "insecure-skip-tls-verify": True}}],
-        "users": [{"name": "someone", "user": {"token": "not-a-real-token"}}],
-        "contexts": [{"name": "down", "context": {"cluster": "down", "user": "someone"}}]}))
-    return path
 
 
 def _offset(cluster: Cluster) -> int:
@@ -77,7 +62,7 @@ def test_the_cluster_is_asked_before_the_build_and_a_noop_asks_nothing_more(
     assert len(set(reads(seen))) == len(reads(seen))
 
     # The cluster stops answering; the artifact changes: the deploy fails before the build.
-    app.kubeconfig = _down_kubeconfig(tmp_path / "down-kubeconfig")
+    app.kubeconfig = down_kubeconfig(tmp_path / "down-kubeconfig")
     (app.folder / "web-site" / "index.html").write_text("<h1>changed</h1>\n")
     built = app.paths("web").build_record.read_bytes()
     failed = app.deploy("web", check=False)
