@@ -7,10 +7,14 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from testing.dockerd import SecondDaemon
+from testing.image_app import app_name, make_app
+from testing.registry import Registry
 from testing.relay import Relay, Request
 from testing.workspace import Workspace
 
@@ -27,6 +31,19 @@ class Fresh:
     engine_relay: Relay  # DOCKER_HOST of the fresh runs
     root: Path
     copies: list[Workspace] = field(default_factory=list)
+
+    @classmethod
+    @contextmanager
+    def started(cls, root: Path, registry: Registry, name: str) -> Iterator[Fresh]:
+        """The second engine and the relays, up while the block runs, with the app (named after
+        ``name``, under ``root``) still without a service: the block adds its services and pushes
+        or deploys it from the usual engine before it asks for a runner."""
+        with Relay.tcp("127.0.0.1", registry.port) as registry_relay, SecondDaemon() as engine:
+            engine.start()
+            with Relay.unix(engine.socket) as engine_relay:
+                app = make_app(root / "pushed", app_name(name), registry,
+                               registry_host=registry_relay.host)
+                yield cls(app, registry_relay, engine, engine_relay, root)
 
     def runner(self) -> Workspace:
         """A fresh runner: a copy of the app folder with new mtimes, an empty HYSCALE_HOME, the

@@ -19,11 +19,8 @@ from kubernetes import client
 
 from testing.audit import writes
 from testing.cluster import Cluster
-from testing.dockerd import SecondDaemon
 from testing.fresh import Fresh
-from testing.image_app import app_name, make_app
 from testing.registry import Registry
-from testing.relay import Relay
 from testing.workspace import Workspace
 
 SERVICES = ("web", "api", "base")
@@ -41,22 +38,19 @@ def _idle(app: Workspace, service: str) -> None:
 
 @pytest.fixture
 def deployed(tmp_path: Path, registry: Registry, cluster: Cluster) -> Iterator[Fresh]:
-    with Relay.tcp("127.0.0.1", registry.port) as registry_relay, SecondDaemon() as engine:
-        engine.start()
-        with Relay.unix(engine.socket) as relay:
-            app = make_app(tmp_path / "pushed", app_name("freshdeploy"), registry,
-                           registry_host=registry_relay.host)
-            app.kubeconfig = cluster.kubeconfig
-            app.timeout = 240.0
-            cluster.track(app.name)  # the namespace is the app's name
-            app.generated("web", f"web of {app.name}\n")
-            app.user_dockerfile("api", "ARG BASE\nFROM ${BASE}\nCOPY . /ctx/\n",
-                                {"included.txt": app.name}, args={"BASE": registry.stack_image})
-            _idle(app, "api")
-            app.stack_as_is("base")
-            _idle(app, "base")
-            app.run("-n", "3", "deploy")
-            yield Fresh(app, registry_relay, engine, relay, tmp_path)
+    with Fresh.started(tmp_path, registry, "freshdeploy") as started:
+        app = started.pushed
+        app.kubeconfig = cluster.kubeconfig
+        app.timeout = 240.0
+        cluster.track(app.name)  # the namespace is the app's name
+        app.generated("web", f"web of {app.name}\n")
+        app.user_dockerfile("api", "ARG BASE\nFROM ${BASE}\nCOPY . /ctx/\n",
+                            {"included.txt": app.name}, args={"BASE": registry.stack_image})
+        _idle(app, "api")
+        app.stack_as_is("base")
+        _idle(app, "base")
+        app.run("-n", "3", "deploy")
+        yield started
 
 
 def _pods(cluster: Cluster, namespace: str) -> dict[str, int]:

@@ -22,9 +22,8 @@ from typing import Any
 import pytest
 
 from hyscale_tasks.image.inputs import INPUTS_LABEL
-from testing.dockerd import SecondDaemon
 from testing.fresh import Fresh, touch_all
-from testing.image_app import DOCKERFILE, app_name, make_app
+from testing.image_app import DOCKERFILE
 from testing.registry import Registry
 from testing.relay import Relay
 from testing.workspace import assert_no_secret
@@ -37,18 +36,15 @@ IN_REGISTRY = "image for these inputs already in the registry (sha256:"
 
 @pytest.fixture
 def fresh(tmp_path: Path, registry: Registry, docker_client: Any) -> Iterator[Fresh]:
-    with Relay.tcp("127.0.0.1", registry.port) as registry_relay, SecondDaemon() as engine:
-        engine.start()
-        with Relay.unix(engine.socket) as relay:
-            app = make_app(tmp_path / "pushed", app_name("fresh"), registry,
-                           registry_host=registry_relay.host)
-            app.generated("web", f"web of {app.name}\n")
-            app.user_dockerfile("api", DOCKERFILE, {"included.txt": app.name, "ignored.txt": "",
-                                                    ".dockerignore": "ignored.txt\n"},
-                                args={"BASE": registry.stack_image}, target="release")
-            app.stack_as_is("base")
-            app.run("push", "manifests")
-            yield Fresh(app, registry_relay, engine, relay, tmp_path)
+    with Fresh.started(tmp_path, registry, "fresh") as started:
+        app = started.pushed
+        app.generated("web", f"web of {app.name}\n")
+        app.user_dockerfile("api", DOCKERFILE, {"included.txt": app.name, "ignored.txt": "",
+                                                ".dockerignore": "ignored.txt\n"},
+                            args={"BASE": registry.stack_image}, target="release")
+        app.stack_as_is("base")
+        app.run("push", "manifests")
+        yield started
 
 
 def _second_engine(fresh: Fresh) -> Any:
