@@ -176,13 +176,20 @@ def _pod_name(cluster: Cluster, namespace: str) -> str:
     return str(cluster.core().list_namespaced_pod(namespace).items[0].metadata.name)
 
 
+def _pod_cannot_start(outcome: Outcome, cluster: Cluster, reason: str) -> tuple[Diagnosis, str]:
+    """The diagnosis, which must be fast and name the pod as unable to start for the warning
+    ``reason``; it and the pod's name."""
+    found = _failed_fast(outcome)
+    pod = _pod_name(cluster, outcome.namespace)
+    assert found.reason.startswith(f"Pod {pod} cannot start: {reason} ("), found
+    return found, pod
+
+
 def test_a_secret_volume_whose_secret_does_not_exist(outcomes: dict[str, Outcome],
                                                       shared_cluster: Cluster) -> None:
     outcome = outcomes["missing-secret-volume"]
-    found = _failed_fast(outcome)
-    pod = _pod_name(shared_cluster, outcome.namespace)
+    found, pod = _pod_cannot_start(outcome, shared_cluster, "FailedMount")
 
-    assert found.reason.startswith(f"Pod {pod} cannot start: FailedMount ("), found
     assert 'MountVolume.SetUp failed for volume "config" : secret "nobody-made-it" not found; ' \
            "the Secret nobody-made-it, which volume config needs, does not exist" in found.reason
     assert found.fix == f"Create the Secret nobody-made-it in namespace {outcome.namespace}, or " \
@@ -209,10 +216,8 @@ def test_a_warning_the_wait_does_not_know_that_keeps_coming_back(outcomes: dict[
     """A CSI driver nobody installed: no rule knows it, so it is final once it has lasted
     (UNKNOWN_PERSISTS), named as the kubelet said it."""
     outcome = outcomes["no-csi-driver"]
-    found = _failed_fast(outcome)
-    pod = _pod_name(shared_cluster, outcome.namespace)
+    found, pod = _pod_cannot_start(outcome, shared_cluster, "FailedMount")
 
-    assert found.reason.startswith(f"Pod {pod} cannot start: FailedMount ("), found
     assert "driver name no-such-driver.hyscale.example.com not found in the list of registered CSI " \
            "drivers" in found.reason, found
     assert found.fix == "Fix what the event names in the service spec or its k8s snippets, or ask " \
@@ -224,10 +229,8 @@ def test_a_warning_the_wait_does_not_know_that_keeps_coming_back(outcomes: dict[
 def test_a_sandbox_the_runtime_cannot_make(outcomes: dict[str, Outcome], shared_cluster: Cluster,
                                            no_handler: str) -> None:
     outcome = outcomes["no-runtime-handler"]
-    found = _failed_fast(outcome)
-    pod = _pod_name(shared_cluster, outcome.namespace)
+    found, _ = _pod_cannot_start(outcome, shared_cluster, "FailedCreatePodSandBox")
 
-    assert found.reason.startswith(f"Pod {pod} cannot start: FailedCreatePodSandBox ("), found
     assert 'no runtime for "no-such-handler" is configured; the node\'s container runtime cannot run ' \
            f"the RuntimeClass {no_handler} (runtimeClassName, a k8s snippet of the service spec)" \
            in found.reason, found
