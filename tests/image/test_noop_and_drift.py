@@ -121,12 +121,18 @@ def relayed_app(new_app: NewApp, registry_relay: Relay, docker_relay: Relay) -> 
     return app
 
 
+def _delete_from_the_registry(app: Workspace, registry: Registry) -> dict[str, Any]:
+    """Deletes the image web pushed from the registry (its tag goes with it); web's push record."""
+    pushed = app.push_record("web")
+    registry.delete(app.repository("web"), pushed["digest"])
+    return pushed
+
+
 def test_image_deleted_from_the_registry_is_pushed_again_without_a_rebuild(
         relayed_app: Workspace, registry: Registry, docker_relay: Relay) -> None:
     app = relayed_app
-    pushed = app.push_record("web")
+    pushed = _delete_from_the_registry(app, registry)
     repository = app.repository("web")
-    registry.delete(repository, pushed["digest"])
     assert registry.served_digest(repository, "1.0") is None
     result = app.run("push:web", "manifests:web")
     assert result.executed == ["push:web"]  # same image, same digest: manifests stay
@@ -145,9 +151,8 @@ def test_image_deleted_from_the_registry_is_pushed_again_without_a_rebuild(
 def test_image_lost_locally_and_from_the_registry_is_rebuilt_and_pushed(
         relayed_app: Workspace, registry: Registry, docker_client: Any) -> None:
     app = relayed_app
-    pushed = app.push_record("web")
+    pushed = _delete_from_the_registry(app, registry)
     repository = app.repository("web")
-    registry.delete(repository, pushed["digest"])
     docker_client.images.remove(pushed["imageId"], force=True)
     result = app.run("push:web", "manifests:web")
     assert {"build:web", "push:web"} <= set(result.executed)
