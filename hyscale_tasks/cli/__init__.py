@@ -22,7 +22,7 @@ from types import FrameType
 
 from hyscale_tasks.cli import deploy, operations, parser, status
 from hyscale_tasks.cli.console import emit_json, error
-from hyscale_tasks.cli.exits import FAILED, INTERRUPTED, INVALID_INPUT, CliError, InvalidInputError
+from hyscale_tasks.cli.exits import INTERRUPTED, INVALID_INPUT, InvalidInputError, exit_code
 from hyscale_tasks.cli.inputs import OUTPUT_PATTERN
 from hyscale_tasks.errors import HyscaleError
 from hyscale_tasks.image.credentials import registry_config
@@ -106,7 +106,7 @@ def _failed(args: argparse.Namespace, exc: HyscaleError) -> int:
     else:
         for message in messages:
             error(message)
-    return exc.code if isinstance(exc, CliError) else FAILED
+    return exit_code(exc)
 
 
 if __name__ == "__main__":

@@ -66,8 +66,8 @@ def _check_cluster(services: specs.Services) -> None:
     try:
         check(services.target.namespace, first.deploy_record if first else None,
               first.manifests_record if first else None)
-    except ClusterUnreachableError as exc:
-        raise CliError(str(exc), NO_CLUSTER_ACCESS) from None
+    except ClusterUnreachableError as exc:  # its exit code is the check's, HyScale's 202
+        raise CliError(exc.cause, NO_CLUSTER_ACCESS, exc.fix, exc.details) from None
 
 
 def generate_manifests(args: argparse.Namespace) -> int:

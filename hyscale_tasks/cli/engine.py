@@ -74,10 +74,15 @@ def context_of(target: Target) -> Iterator[None]:
 def load(target: Target) -> tuple[Context, list[ServiceEntry]]:
     """The context and the services the tasks will be made of; bad input is InvalidInputError."""
     with context_of(target):
+        # A boundary: the command enters doit's task loading here, whose own boundary
+        # (tasks/context.loading) already turned its errors into doit's InvalidCommand. What the
+        # loading refuses (a bad -P name, two specs of one service) HyScale refuses before doing
+        # anything, exit 2; the errors' types do not say so (most are plain HyscaleErrors), this
+        # call does.
         try:
             ctx = resolve(Path.cwd())
             return ctx, discover(ctx.apps_dir / ctx.app, ctx.profile)
-        except (InvalidCommand, HyscaleError) as exc:  # e.g. two specs of one service
+        except (InvalidCommand, HyscaleError) as exc:
             raise InvalidInputError(str(exc)) from None
 
 

@@ -1,8 +1,13 @@
-"""Exit codes of the ``hyscale`` command (HyScale's, docs/cli.md) and the errors that carry them."""
+"""Exit codes of the ``hyscale`` command (HyScale's, docs/cli.md) and the errors that carry them.
+
+An expected failure travels as a :class:`~hyscale_tasks.errors.HyscaleError` to the command's
+boundary (``cli/__init__.py``), which prints it and exits with :func:`exit_code`.
+"""
 
 from __future__ import annotations
 
-from hyscale_tasks.errors import HyscaleError
+from hyscale_tasks.errors import HyscaleError, SpecError
+from hyscale_tasks.spec.names import InvalidNameError
 
 OK = 0
 UNEXPECTED = 1  # a bug: the traceback is shown
@@ -19,8 +24,9 @@ STAGE_CODES = {"spec": 15, "dockerfile": 60, "build": 75, "push": 90, "manifests
 class CliError(HyscaleError):
     """An expected failure of a command, with the exit code that tells it apart."""
 
-    def __init__(self, message: str, code: int = FAILED) -> None:
-        super().__init__(message)
+    def __init__(self, cause: str, code: int = FAILED, fix: str | None = None,
+                 details: str = "") -> None:
+        super().__init__(cause, fix, details)
         self.code = code
 
 
@@ -30,3 +36,13 @@ class InvalidInputError(CliError):
     def __init__(self, *messages: str) -> None:
         super().__init__("\n".join(messages), INVALID_INPUT)
         self.messages = list(messages)
+
+
+def exit_code(error: HyscaleError) -> int:
+    """The exit code of an expected failure: its own when it carries one, else by what it is
+    about (a spec, a profile or a name is input HyScale refuses), else a failed command."""
+    if isinstance(error, CliError):
+        return error.code
+    if isinstance(error, SpecError | InvalidNameError):
+        return INVALID_INPUT
+    return FAILED

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from hyscale_tasks.cli.exits import InvalidInputError
-from hyscale_tasks.errors import HyscaleError
 from hyscale_tasks.spec.profiles import profile_candidates
 from hyscale_tasks.spec.yamlfile import load_mapping
 from hyscale_tasks.tasks.discovery import ServiceEntry
@@ -27,10 +26,8 @@ class Chosen(NamedTuple):
 
 
 def _fields(path: Path) -> dict[str, Any]:
-    try:
-        return load_mapping(path, "profile").data
-    except HyscaleError as exc:
-        raise InvalidInputError(str(exc)) from None
+    """The profile's fields; a profile that does not load is a SpecError (invalid input)."""
+    return load_mapping(path, "profile").data
 
 
 def check_named(profile: str, services: list[ServiceEntry]) -> dict[str, Chosen]:

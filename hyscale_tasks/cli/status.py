@@ -24,7 +24,10 @@ def connected() -> Any:
     try:
         return connect()
     except ClusterError as exc:
-        raise CliError(str(exc), NO_CLUSTER_ACCESS) from None
+        # The exit code says which call failed, not what kind of error it was: 202 is HyScale's
+        # code for getting the API client (connect reads the kubeconfig only), while a
+        # ClusterError of a later read is a failed command (11). So the code is given here.
+        raise CliError(exc.cause, NO_CLUSTER_ACCESS, exc.fix, exc.details) from None
 
 
 def service_status(args: argparse.Namespace) -> int:

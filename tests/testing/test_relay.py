@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import http.server
 import socket
@@ -78,82 +79,84 @@ class _UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
 
 
-@pytest.fixture
-def tcp_server() -> Iterator[http.server.ThreadingHTTPServer]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
-def test_tcp_relay_forwards_and_counts_keep_alive_requests(
-        tcp_server: http.server.ThreadingHTTPServer) -> None:
-    with Relay.tcp("127.0.0.1", tcp_server.server_address[1]) as relay:
-        host, port = relay.host.split(":")
-        connection = http.client.HTTPConnection(host, int(port), timeout=5)
-        answers = []
-        for method, path, body in [("GET", "/a", None), ("POST", "/b", b"GET /c HTTP/1.1\r\n\r\n"),
-                                   ("GET", "/d?x=1", None)]:
-            connection.request(method, path, body=body)
-            answers.append(connection.getresponse().read())
-        connection.close()
-        assert answers == [b"/a", b"GET /c HTTP/1.1\r\n\r\n", b"/d?x=1"]
-        connections, requests = relay.snapshot()
-        assert connections == 1
-        assert [(r.method, r.path, r.connection) for r in requests] == \
-            [("GET", "/a", 1), ("POST", "/b", 1), ("GET", "/d?x=1", 1)]
-        assert relay.count("GET") == 2 and relay.count(path_prefix="/d") == 1
-        relay.reset()
-        assert relay.snapshot() == (0, [])
-
-
-def test_unix_relay_forwards_to_a_unix_socket(tmp_path: Path) -> None:
-    upstream = tmp_path / "up.sock"
-    server = _UnixServer(str(upstream), _Handler)
+@contextlib.contextmanager
+def _serving(server: socketserver.BaseServer) -> Iterator[None]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        with Relay.unix(upstream) as relay:
-            assert relay.url.startswith("unix:///")
-            for path in ("/one", "/two"):
-                with socket.socket(socket.AF_UNIX) as client:
-                    client.connect(str(relay.address))
-                    client.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
-                    reply = b""
-                    while chunk := client.recv(4096):
-                        reply += chunk
-                assert reply.startswith(b"HTTP/1.1 200") and reply.endswith(path.encode())
-            assert relay.snapshot()[0] == 2
-            assert [r.path for r in relay.snapshot()[1]] == ["/one", "/two"]
+        yield
     finally:
         server.shutdown()
         server.server_close()
 
 
-def test_hold_stops_a_request_until_released_and_answer_replaces_it(
-        tcp_server: http.server.ThreadingHTTPServer) -> None:
-    with Relay.tcp("127.0.0.1", tcp_server.server_address[1]) as relay:
-        host, port = relay.host.split(":")
-        relay.hold(lambda method, path: path == "/held")
-        replies: list[bytes] = []
+@pytest.fixture
+def relay() -> Iterator[Relay]:
+    """A relay in front of a keep-alive HTTP server on a loopback port."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    with _serving(server), Relay.tcp("127.0.0.1", server.server_address[1]) as relay:
+        yield relay
 
-        def ask() -> None:
-            connection = http.client.HTTPConnection(host, int(port), timeout=10)
-            connection.request("GET", "/held")
-            replies.append(connection.getresponse().read())
 
-        asker = threading.Thread(target=ask)
-        asker.start()
-        assert relay.holding.wait(5)
-        asker.join(0.3)
-        assert asker.is_alive() and replies == []
-        relay.release()
-        asker.join(5)
-        assert replies == [b"/held"]
+def _connection(relay: Relay, timeout: float) -> http.client.HTTPConnection:
+    host, port = relay.host.split(":")
+    return http.client.HTTPConnection(host, int(port), timeout=timeout)
 
-        relay.answer(lambda method, path: path == "/refused",
-                     b"HTTP/1.1 403 Forbidden\r\nContent-Length: 6\r\nConnection: close\r\n\r\ndenied")
-        connection = http.client.HTTPConnection(host, int(port), timeout=5)
-        connection.request("GET", "/refused")
-        response = connection.getresponse()
-        assert (response.status, response.read()) == (403, b"denied")
+
+def test_tcp_relay_forwards_and_counts_keep_alive_requests(relay: Relay) -> None:
+    connection = _connection(relay, 5)
+    answers = []
+    for method, path, body in [("GET", "/a", None), ("POST", "/b", b"GET /c HTTP/1.1\r\n\r\n"),
+                               ("GET", "/d?x=1", None)]:
+        connection.request(method, path, body=body)
+        answers.append(connection.getresponse().read())
+    connection.close()
+    assert answers == [b"/a", b"GET /c HTTP/1.1\r\n\r\n", b"/d?x=1"]
+    connections, requests = relay.snapshot()
+    assert connections == 1
+    assert [(r.method, r.path, r.connection) for r in requests] == \
+        [("GET", "/a", 1), ("POST", "/b", 1), ("GET", "/d?x=1", 1)]
+    assert relay.count("GET") == 2 and relay.count(path_prefix="/d") == 1
+    relay.reset()
+    assert relay.snapshot() == (0, [])
+
+
+def test_unix_relay_forwards_to_a_unix_socket(tmp_path: Path) -> None:
+    upstream = tmp_path / "up.sock"
+    with _serving(_UnixServer(str(upstream), _Handler)), Relay.unix(upstream) as relay:
+        assert relay.url.startswith("unix:///")
+        for path in ("/one", "/two"):
+            with socket.socket(socket.AF_UNIX) as client:
+                client.connect(str(relay.address))
+                client.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+                reply = b""
+                while chunk := client.recv(4096):
+                    reply += chunk
+            assert reply.startswith(b"HTTP/1.1 200") and reply.endswith(path.encode())
+        assert relay.snapshot()[0] == 2
+        assert [r.path for r in relay.snapshot()[1]] == ["/one", "/two"]
+
+
+def test_hold_stops_a_request_until_released_and_answer_replaces_it(relay: Relay) -> None:
+    relay.hold(lambda method, path: path == "/held")
+    replies: list[bytes] = []
+
+    def ask() -> None:
+        connection = _connection(relay, 10)
+        connection.request("GET", "/held")
+        replies.append(connection.getresponse().read())
+
+    asker = threading.Thread(target=ask)
+    asker.start()
+    assert relay.holding.wait(5)
+    asker.join(0.3)
+    assert asker.is_alive() and replies == []
+    relay.release()
+    asker.join(5)
+    assert replies == [b"/held"]
+
+    relay.answer(lambda method, path: path == "/refused",
+                 b"HTTP/1.1 403 Forbidden\r\nContent-Length: 6\r\nConnection: close\r\n\r\ndenied")
+    connection = _connection(relay, 5)
+    connection.request("GET", "/refused")
+    response = connection.getresponse()
+    assert (response.status, response.read()) == (403, b"denied")
