@@ -8,7 +8,7 @@ keeps them in step.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -445,13 +445,17 @@ def test_valid_examples_use_every_declared_field() -> None:
 _DROP = object()
 
 
-def _spec(delta: str = "", **drop: object) -> Any:
-    """MINIMAL with the top-level keys of ``delta`` replaced (and ``name=_DROP`` removed)."""
-    document = yaml.safe_load(MINIMAL)
+def _edited(document: dict[str, Any], delta: str, drop: Iterable[str]) -> dict[str, Any]:
+    """``document`` with the top-level keys of ``delta`` replaced and those of ``drop`` removed."""
     document.update(yaml.safe_load(delta) or {})
     for key in drop:
         del document[key]
     return document
+
+
+def _spec(delta: str = "", **drop: object) -> Any:
+    """MINIMAL, edited (``name=_DROP`` removes name)."""
+    return _edited(yaml.safe_load(MINIMAL), delta, drop)
 
 
 # (id, document, absolute path of the error, failing keyword)
@@ -659,11 +663,7 @@ _PROFILE = {"environment": "dev", "overrides": "web"}
 
 
 def _profile(delta: str = "", **drop: object) -> Any:
-    document = dict(_PROFILE)
-    document.update(yaml.safe_load(delta) or {})
-    for key in drop:
-        del document[key]
-    return document
+    return _edited(dict(_PROFILE), delta, drop)
 
 
 INVALID_PROFILES: list[tuple[str, Any, list[str | int], str]] = [
