@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from hyscale_tasks.errors import CorruptRecordError
-from hyscale_tasks.tasks.paths import writing_task
+from hyscale_tasks.paths import writing_task
 
 PRIVATE = 0o600
 PUBLIC = 0o644

@@ -1,4 +1,9 @@
-"""Where one service's files live under ``$HYSCALE_HOME/apps/<app>/<service>/`` (design §2)."""
+"""Where one service's files live under ``$HYSCALE_HOME/apps/<app>/<service>/`` (design §2),
+and which task writes each stage record.
+
+A leaf below every package: the task creators, the stages and files.py's message about a
+damaged record (which task rewrites it) all read it.
+"""
 
 from __future__ import annotations
 

@@ -42,8 +42,8 @@ from typing import Any, Self
 
 import yaml
 
+from hyscale_tasks.paths import ServicePaths, service_paths
 from hyscale_tasks.spec.names import normalize
-from hyscale_tasks.tasks.paths import ServicePaths, service_paths
 from testing.registry import Registry, write_docker_config
 
 REPO = Path(__file__).resolve().parents[1]

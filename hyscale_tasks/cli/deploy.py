@@ -23,9 +23,9 @@ from hyscale_tasks.cli.exits import (
 )
 from hyscale_tasks.cli.progress import Progress, ServiceResult
 from hyscale_tasks.errors import HyscaleError
+from hyscale_tasks.paths import service_paths
 from hyscale_tasks.spec.model import service_from_record
 from hyscale_tasks.stage_records import read_deploy_spec
-from hyscale_tasks.tasks.paths import service_paths
 
 ADDRESS_FAILED = "Failed to get service address, try again"
 

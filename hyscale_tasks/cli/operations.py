@@ -19,8 +19,8 @@ from hyscale_tasks.cli.console import Console
 from hyscale_tasks.cli.exits import FAILED, OK
 from hyscale_tasks.cli.status import connected
 from hyscale_tasks.home import hyscale_home
+from hyscale_tasks.paths import service_paths
 from hyscale_tasks.tasks import ops_actions
-from hyscale_tasks.tasks.paths import service_paths
 
 UNSET = -1  # how the scale action is told that --up, --down or --to was not given
 

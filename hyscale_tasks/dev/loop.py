@@ -33,9 +33,9 @@ from hyscale_tasks import lines
 from hyscale_tasks.dev.inputs import ALL, Graph, Inputs, inputs_of
 from hyscale_tasks.dev.turns import Outcome, Turn
 from hyscale_tasks.errors import layout
+from hyscale_tasks.paths import service_paths
 from hyscale_tasks.stage_records import last_deploy_spec
 from hyscale_tasks.tasks.names import task_name
-from hyscale_tasks.tasks.paths import service_paths
 
 STEP_MS = 100  # quiet time that ends a burst of saves
 DEBOUNCE_MS = 1600  # the longest a burst is grouped before a turn starts anyway

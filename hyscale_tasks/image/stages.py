@@ -29,6 +29,7 @@ from hyscale_tasks.image.inputs import INPUTS_LABEL
 from hyscale_tasks.image.names import DOCKER_HUB, ImageName, local_tag, target_name
 from hyscale_tasks.image.remote import RemoteImage
 from hyscale_tasks.image.streams import StreamLog
+from hyscale_tasks.paths import ServicePaths
 from hyscale_tasks.stage_records import (
     BuildRecord,
     BuildSpecRecord,
@@ -42,7 +43,6 @@ from hyscale_tasks.stage_records import (
     write_build,
     write_push,
 )
-from hyscale_tasks.tasks.paths import ServicePaths
 
 
 def run_build(build_spec_record: Path, dockerfiles: Path, record: Path, context_cache: Path,

@@ -21,12 +21,12 @@ from hyscale_tasks.image.credentials import (
     registry_config,
     registry_config_fingerprint,
 )
+from hyscale_tasks.paths import ServicePaths, service_paths
 from hyscale_tasks.spec.references import outside_allowed
 from hyscale_tasks.tasks import actions, signals
 from hyscale_tasks.tasks.context import Context, loading, named_profile_files, project_dir, resolve
 from hyscale_tasks.tasks.discovery import ServiceEntry, discover, spec_files
 from hyscale_tasks.tasks.names import task_name
-from hyscale_tasks.tasks.paths import ServicePaths, service_paths
 from hyscale_tasks.tasks.reporter import ConsoleReporter
 from hyscale_tasks.tasks.uptodate import (
     ClusterAnswers,

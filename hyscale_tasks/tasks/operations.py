@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from hyscale_tasks.paths import service_paths
 from hyscale_tasks.tasks import ops_actions
 from hyscale_tasks.tasks.creators import TaskDict, _services
-from hyscale_tasks.tasks.paths import service_paths
 
 
 def _operation(name: str, doc: str, action: Any, args: list[Any],
@@ -73,7 +73,7 @@ def task_undeploy() -> Iterator[TaskDict]:
     for entry in services:
         paths = service_paths(ctx.app_home, entry.name)
         yield _operation(entry.name, f"undeploy {entry.name} from {ctx.namespace} "
-                         "(volume claims kept; --delete-volumes removes them)",
+                         f"{ops_actions.VOLUMES_KEPT}",
                          ops_actions.undeploy_action,
                          [ctx.namespace, ctx.app, [entry.name], [str(paths.deploy_record)]],
                          VOLUME_PARAM)

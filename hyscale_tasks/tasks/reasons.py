@@ -25,7 +25,7 @@ from doit.tools import config_changed
 from hyscale_tasks.errors import field_path
 from hyscale_tasks.stage_records import last_content
 
-# The records of tasks/paths.py, as a reason names them when one of them changed.
+# The records of paths.py, as a reason names them when one of them changed.
 RECORD_NOUNS = {
     "build-spec.json": "the build half of the spec",
     "deploy-spec.json": "the deploy half of the spec",
