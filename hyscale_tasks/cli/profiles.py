@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from hyscale_tasks.cli.exits import InvalidInputError
-from hyscale_tasks.spec.profiles import profile_candidates
+from hyscale_tasks.spec.profiles import profile_candidates, profiles_not_found, several_profiles
 from hyscale_tasks.spec.yamlfile import load_mapping
 from hyscale_tasks.tasks.discovery import ServiceEntry
 
@@ -36,10 +36,10 @@ def check_named(profile: str, services: list[ServiceEntry]) -> dict[str, Chosen]
              for entry in services}
     missing = [name for name, files in found.items() if not files]
     if missing:
-        raise InvalidInputError(f"Profile not found for services {','.join(missing)}")
+        raise InvalidInputError(profiles_not_found(missing))
     for name, files in found.items():
         if len(files) > 1:
-            raise InvalidInputError(f"Service {name} cannot have multiple profiles")
+            raise InvalidInputError(several_profiles(name))
     mismatched = [str(files[0]) for files in found.values()
                   if str(_fields(files[0]).get("environment")) != profile]
     if mismatched:
@@ -59,7 +59,7 @@ def match_files(files: list[Path], services: list[ServiceEntry]) -> dict[str, Ch
             raise InvalidInputError(f"{path}: a profile needs 'environment: <profile>' and "
                                "'overrides: <service>'")
         if service in matched:
-            raise InvalidInputError(f"Service {service} cannot have multiple profiles")
+            raise InvalidInputError(several_profiles(service))
         matched[service] = Chosen(path, data["environment"])
         if service not in {entry.name for entry in services}:
             unknown.append(service)

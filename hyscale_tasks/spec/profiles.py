@@ -8,9 +8,20 @@ HyScale, because it cannot be known which one the user meant.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from hyscale_tasks.errors import HyscaleError
+
+
+def profiles_not_found(services: Iterable[str]) -> str:
+    """HyScale's words for services that have no profile of the name ``-P`` gives."""
+    return f"Profile not found for services {','.join(services)}"
+
+
+def several_profiles(service: str) -> str:
+    """HyScale's words for a service that has more than one profile to choose from."""
+    return f"Service {service} cannot have multiple profiles"
 
 
 def profile_candidates(spec_dir: Path, profile: str, service: str) -> list[Path]:
@@ -26,12 +37,12 @@ def find_profile(spec_dir: Path, profile: str, service: str) -> Path:
     found = profile_candidates(spec_dir, profile, service)
     if not found:
         raise HyscaleError(
-            f"Profile not found for services {service}: no {profile}-{service}.hprof in "
+            f"{profiles_not_found([service])}: no {profile}-{service}.hprof in "
             f"{spec_dir} or {spec_dir / 'profiles'}.",
             f"create that file (it needs 'environment: {profile}' and 'overrides: {service}'), "
             "or render without profile=.")
     if len(found) > 1:
         raise HyscaleError(
-            f"Service {service} cannot have multiple profiles: {found[0]} and {found[1]}.",
+            f"{several_profiles(service)}: {found[0]} and {found[1]}.",
             "keep one of the two files.")
     return found[0]

@@ -10,6 +10,9 @@ from hyscale_tasks.files import write_json_if_changed
 from hyscale_tasks.stage_records import forget_deploy
 from hyscale_tasks.tasks.actions import reports_errors
 
+# What an undeploy says of the service's data, in its task's doc and when it is done.
+VOLUMES_KEPT = "(volume claims kept; --delete-volumes removes them)"
+
 
 def _say(message: str) -> None:
     lines.info(message)
@@ -60,8 +63,7 @@ def undeploy_action(namespace: str, app: str, services: list[str] | None, record
             undeploy_service(cluster, namespace, app, name, _say, keep)
     for record in records:  # the next deploy must apply again
         forget_deploy(Path(record))
-    _say("Undeployment completed" + ("" if delete_volumes else
-                                     " (volume claims kept; --delete-volumes removes them)"))
+    _say("Undeployment completed" + ("" if delete_volumes else f" {VOLUMES_KEPT}"))
 
 
 @reports_errors
