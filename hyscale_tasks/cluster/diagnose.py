@@ -53,8 +53,8 @@ from hyscale_tasks.cluster.pods import (
     setting_up,
 )
 from hyscale_tasks.cluster.reads import Reads
-from hyscale_tasks.docker_hub import DOCKER_HUB
 from hyscale_tasks.image.credentials import docker_config_file
+from hyscale_tasks.image.names import split_registry
 from hyscale_tasks.spec.model import Port, ServiceSpec
 
 IMAGE_PULL = {"ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull",
@@ -202,11 +202,6 @@ def _about(event: Any, container: str) -> bool:
 
 
 # -- images ------------------------------------------------------------------------------------
-def _registry_of(image: str) -> str:
-    first, _, rest = image.partition("/")
-    return first if rest and ("." in first or ":" in first or first == "localhost") else DOCKER_HUB
-
-
 def _pull_cause(text: str) -> str:
     """The innermost cause of containerd's ``failed to pull and unpack image "X": failed to
     resolve reference "X": <cause>`` (the kubelet wraps it again in ``Back-off pulling ...``)."""
@@ -220,7 +215,7 @@ def _image_pull(service: ServiceSpec | None, pod: Any, container: ContainerState
     pod_name = str(pod.metadata.name)
     ours = service is not None and container.name == service.name
     image = service.image.reference if ours and service is not None else container.image
-    registry = _registry_of(container.image)
+    registry = split_registry(container.image)[0]
     where = f"in {container.name} service spec" if ours else "of the agent in the service spec"
     cause = _pull_cause(said)
     if container.waiting == "InvalidImageName":
@@ -268,7 +263,7 @@ def _pull_secret_unread(pod: Any, container: ContainerState, events: list[Any]) 
     named = re.search(r"image pull secrets \(([^)]*)\)", str(unread[-1].message or ""))
     secrets = named.group(1) if named else \
         ", ".join(s.name for s in (pod.spec.image_pull_secrets or []) if s.name)
-    registry, namespace = _registry_of(container.image), str(pod.metadata.namespace)
+    registry, namespace = split_registry(container.image)[0], str(pod.metadata.namespace)
     return Diagnosis(
         f"{BAD_LOGIN}: {registry} refused to serve {container.image} to a node that could not "
         f"read the image pull secret {secrets} (is it in namespace {namespace}?)",

@@ -131,7 +131,9 @@ def login_fix(registry: str | None) -> str:
 
 
 def find_credentials(registry: str | None) -> RegistryCredentials | None:
-    """The credentials docker would use for ``registry`` (None: Docker Hub), if any."""
+    """The credentials docker would use for ``registry`` (a registry's host), if any. Docker
+    Hub is None or any of its names (docker_hub.LOGIN_ALIASES): callers pass the host as they
+    have it."""
     document = registry_config()
     sdk_args: dict[str, Any]  # how the SDK's lookup gets the same config
     if document is None:

@@ -1,4 +1,5 @@
-"""Image names: HyScale's local build tag, the registry name, and the reference a deploy pins.
+"""Image names: which registry a reference names, HyScale's local build tag, the registry name,
+and the reference a deploy pins.
 
 No docker import here: the render (manifests) reads these too, and it must run without Docker.
 """
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hyscale_tasks.docker_hub import DOCKER_HUB as DOCKER_HUB  # re-exported for image/stages.py
+from hyscale_tasks.docker_hub import DOCKER_HUB
 from hyscale_tasks.stage_records import last_push
 
 
@@ -41,6 +42,17 @@ class ImageName:
         registry, _, rest = reference.partition("/")
         repository, _, tag = rest.rpartition(":")
         return cls(registry, repository, tag)
+
+
+def split_registry(reference: str) -> tuple[str, str]:
+    """The registry an image reference names, and the rest of it, as docker reads them: the
+    first component when it is a host (it has a ``.`` or a ``:``, or is ``localhost``), else
+    Docker Hub. ``host:5000/team/app:1`` -> (``host:5000``, ``team/app:1``); ``team/app`` and
+    ``busybox:1.36`` -> (``docker.io``, the reference as it is)."""
+    first, slash, rest = reference.partition("/")
+    if slash and ("." in first or ":" in first or first == "localhost"):
+        return first, rest
+    return DOCKER_HUB, reference
 
 
 def local_tag(app: str, service: str, tag: str | None) -> str:

@@ -24,12 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hyscale_tasks.docker_hub import DOCKER_HUB
 from hyscale_tasks.errors import HyscaleError
 from hyscale_tasks.image.context import context_digest
 from hyscale_tasks.image.credentials import find_credentials
 from hyscale_tasks.image.inputs import INPUTS_LABEL, inputs_digest
-from hyscale_tasks.image.names import ImageName
+from hyscale_tasks.image.names import ImageName, split_registry
 from hyscale_tasks.image.remote import RemoteImage, remote_image
 from hyscale_tasks.spec.references import user_dockerfile
 from hyscale_tasks.stage_records import BuildDecision, BuildSpecRecord, PushRecord
@@ -111,7 +110,7 @@ def look_in_registry(target: ImageName, inputs: BuildInputs, last_push: PushReco
     if not enabled():
         return Found()
     try:
-        credentials = find_credentials(target.host if target.host != DOCKER_HUB else None)
+        credentials = find_credentials(target.host)
         if inputs.decision == "stack-image":
             remote = remote_image(target, credentials, with_config=False)
             stack = _stack_image(inputs.stack_image) if remote is not None else None
@@ -169,8 +168,7 @@ def _stack_image(reference: str | None) -> RemoteImage | None:
         return None
     name = stack_name(reference)
     try:
-        return remote_image(name, find_credentials(name.host if name.host != DOCKER_HUB else None),
-                            with_config=False)
+        return remote_image(name, find_credentials(name.host), with_config=False)
     except HyscaleError:
         return None
 
@@ -179,13 +177,9 @@ def stack_name(reference: str) -> ImageName:
     """``busybox:1.36`` -> docker.io/library/busybox:1.36, ``host:5000/a/b@sha256:..`` -> a
     name whose "tag" is the digest (the registry API takes either), as docker resolves them."""
     rest, at, digest = reference.partition("@")
-    first, slash, path = rest.partition("/")
-    if not slash or ("." not in first and ":" not in first and first != "localhost"):
-        registry, path = DOCKER_HUB, rest
-        if "/" not in path:
-            path = f"library/{path}"
-    else:
-        registry = first
+    registry, path = split_registry(rest)
+    if "/" not in rest:  # a name alone: one of Docker Hub's official images
+        path = f"library/{path}"
     repository, colon, tag = path.rpartition(":")
     if not colon or "/" in tag:
         repository, tag = path, "latest"

@@ -26,7 +26,7 @@ from hyscale_tasks.image.cleanup import clean_up
 from hyscale_tasks.image.client import connect
 from hyscale_tasks.image.credentials import RegistryCredentials, find_credentials
 from hyscale_tasks.image.inputs import INPUTS_LABEL
-from hyscale_tasks.image.names import DOCKER_HUB, ImageName, local_tag, target_name
+from hyscale_tasks.image.names import ImageName, local_tag, target_name
 from hyscale_tasks.image.remote import RemoteImage
 from hyscale_tasks.image.streams import StreamLog
 from hyscale_tasks.paths import ServicePaths
@@ -143,7 +143,7 @@ def run_push(build_record: Path, record: Path, log_path: Path, verbose: bool) ->
     push = built.get("push")
     # (the target is None only for an image without a name, which the spec stage refuses)
     target = ImageName(*push) if push else ImageName.parse(cast(str, built["target"]))
-    credentials = find_credentials(target.host if target.host != DOCKER_HUB else None)
+    credentials = find_credentials(target.host)
     if built.get("source") == "registry":
         _record_registry_image(built, target, credentials, record, log_path)
         return

@@ -26,8 +26,9 @@ def _login(user: str, password: str) -> dict[str, str]:
     return {"auth": base64.b64encode(f"{user}:{password}".encode()).decode()}
 
 
-@pytest.mark.parametrize("registry", ["registry.example:5000", "other.example", "docker.io"])
-def test_the_login_found_is_the_one_the_docker_sdk_finds(tmp_path: Path, registry: str,
+# Docker Hub by its host or as None: callers pass an image's host as it is (image/stages.py).
+@pytest.mark.parametrize("registry", ["registry.example:5000", "other.example", "docker.io", None])
+def test_the_login_found_is_the_one_the_docker_sdk_finds(tmp_path: Path, registry: str | None,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     folder = _config(tmp_path, {"auths": {
         "registry.example:5000": _login("dev", "pa:ss"), "https://index.docker.io/v1/": _login(
