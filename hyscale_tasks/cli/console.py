@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import Any, TextIO
 
 from hyscale_tasks import lines
+from hyscale_tasks.cluster.tables import table
 
 ACTIVITY_WIDTH = 82
 HEADER_STARS = "*" * 26
@@ -74,9 +75,6 @@ class Console:
         self.end(status)
 
     def table(self, rows: list[list[str]], widths: list[int]) -> None:
-        # here: cluster/ imports kubernetes, which `hyscale --help` must not load
-        from hyscale_tasks.cluster.status import table
-
         self.write(table(rows, widths) + "\n")
 
     @contextmanager

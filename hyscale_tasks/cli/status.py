@@ -12,6 +12,7 @@ from typing import Any
 from hyscale_tasks.cli import inputs
 from hyscale_tasks.cli.console import Console, emit_json
 from hyscale_tasks.cli.exits import NO_CLUSTER_ACCESS, OK, CliError
+from hyscale_tasks.cluster.tables import replica_table, status_table
 
 APPS_WIDTHS = [30, 30, 30]
 
@@ -43,7 +44,7 @@ def app_status(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace, services: list[str] | None) -> int:
     # here: cluster/ imports kubernetes, which `hyscale --help` must not load
-    from hyscale_tasks.cluster.status import app_services, service_status, status_table
+    from hyscale_tasks.cluster.status import app_services, service_status
 
     console = Console(quiet=args.output is not None)
     console.info("It might take some time as it runs diagnosis for services")
@@ -84,7 +85,6 @@ def apps(args: argparse.Namespace) -> int:
 def replica_status(args: argparse.Namespace) -> int:
     # here: cluster/ imports kubernetes, which `hyscale --help` must not load
     from hyscale_tasks.cluster.operations import replica_status as replicas
-    from hyscale_tasks.cluster.status import replica_table
 
     inputs.check_names(app=args.app, namespace=args.namespace, services=[args.service],
                        output=args.output)

@@ -1,9 +1,9 @@
-"""Service and app status (HyScale §7.5, §1.6 tables), with the troubleshooter's message."""
+"""Service and app status (HyScale §7.5), with the troubleshooter's message; their tables
+(§1.6) are laid out by cluster/tables.py."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ from hyscale_tasks.cluster.client import Cluster
 from hyscale_tasks.cluster.diagnose import diagnose, not_deployed
 from hyscale_tasks.cluster.pods import list_pods, selector
 from hyscale_tasks.cluster.reads import WORKLOAD_PATHS, Live, Reads
+from hyscale_tasks.cluster.tables import ServiceStatus
 from hyscale_tasks.cluster.wait import rolled_out
 from hyscale_tasks.labels import APP_LABEL, ENV_LABEL, SERVICE_LABEL, SERVICE_SPEC_ANNOTATION
 from hyscale_tasks.spec.model import ServiceSpec, service_from_record
@@ -21,22 +22,6 @@ from hyscale_tasks.spec.model import ServiceSpec, service_from_record
 RUNNING, NOT_RUNNING, NOT_DEPLOYED, FAILED, SCALING_DOWN = (
     "Running", "Not Running", "Not Deployed", "Failed", "Scaling Down")
 SYSTEM_NAMESPACES = {"kube-system", "kube-public", "kube-node-lease"}
-
-
-@dataclass(frozen=True)
-class ServiceStatus:
-    name: str
-    status: str
-    age: str
-    address: str
-    url: str
-    message: str
-    replicas: str  # "ready/desired"
-
-    def to_json(self) -> dict[str, str]:
-        return {"name": self.name, "status": self.status, "age": self.age,
-                "serviceAddress": self.address, "serviceURL": self.url,
-                "message": self.message, "replicas": self.replicas}
 
 
 def find_workload(api: client.ApiClient, namespace: str, app: str, service: str) -> Live | None:
@@ -135,32 +120,3 @@ def list_apps(cluster: Cluster) -> list[tuple[str, str, str]]:
             found[namespace] = (labels[APP_LABEL], labels.get(ENV_LABEL, ""),
                                 namespace)
     return sorted(found.values())
-
-
-def table(rows: list[list[str]], widths: list[int]) -> str:
-    """HyScale's table: columns left-justified to their width, each followed by a tab."""
-    def line(cells: list[str]) -> str:
-        return "".join(f"{cell or '···':<{width}}\t" for cell, width in zip(cells, widths, strict=True))
-    header, *body = rows
-    return "\n".join([line(header), line(["-" * 3] * len(header)), *(line(row) for row in body)])
-
-
-STATUS_HEADINGS = ["Service Name", "Status", "Age", "Service Address", "Service URL", "Message"]
-STATUS_WIDTHS = [30, 15, 20, 40, 40, 20]
-WIDE_ADDRESS = 75
-REPLICA_HEADINGS = ["Replica name", "Status", "Age"]
-REPLICA_WIDTHS = [50, 20, 20]
-
-
-def status_table(found: list[ServiceStatus]) -> str:
-    """HyScale's status table of these services (``get service status``, ``doit status``)."""
-    widths = list(STATUS_WIDTHS)
-    if any(len(status.address) > widths[3] for status in found):
-        widths[3] = WIDE_ADDRESS  # HyScale widens the address column for long addresses
-    return table([STATUS_HEADINGS, *([s.name, s.status, s.age, s.address, s.url, s.message]
-                                     for s in found)], widths)
-
-
-def replica_table(rows: list[list[str]]) -> str:
-    """HyScale's table of a service's pods: name, status, age (operations.replica_status)."""
-    return table([REPLICA_HEADINGS, *rows], REPLICA_WIDTHS)

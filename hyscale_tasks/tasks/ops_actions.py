@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hyscale_tasks import lines
+from hyscale_tasks.cluster.tables import replica_table, status_table
 from hyscale_tasks.errors import HyscaleError
 from hyscale_tasks.files import write_json_if_changed
 from hyscale_tasks.stage_records import forget_deploy
@@ -22,7 +23,7 @@ def _say(message: str) -> None:
 def status_action(namespace: str, app: str, services: list[str] | None, record: str) -> None:
     # here: cluster/ imports kubernetes, which `doit list` and a no-op run must not load
     from hyscale_tasks.cluster.client import connect
-    from hyscale_tasks.cluster.status import app_services, service_status, status_table
+    from hyscale_tasks.cluster.status import app_services, service_status
 
     cluster = connect()
     names = services if services is not None else app_services(cluster, namespace, app)
@@ -94,6 +95,5 @@ def replicas_action(namespace: str, app: str, service: str) -> None:
     # here: cluster/ imports kubernetes, which `doit list` and a no-op run must not load
     from hyscale_tasks.cluster.client import connect
     from hyscale_tasks.cluster.operations import replica_status
-    from hyscale_tasks.cluster.status import replica_table
 
     print(replica_table(replica_status(connect(), namespace, app, service)))
