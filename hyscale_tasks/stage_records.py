@@ -16,6 +16,12 @@ Each stage leaves a record that later stages and the up-to-date probes read:
 - ``dockerfile.json`` and ``manifests.json``: the index of the folder the stage wrote
   (files.write_output_set), plus the build decision (:class:`DockerfileRecord`) or the image
   reference the manifests name (:class:`ManifestsRecord`).
+- ``context-hashes.json`` (:class:`ContextHashes`, the build stage): the hashes of a build
+  context's files (image/context.py), so a no-op check hashes no file again.
+- ``status.json`` (:class:`StatusRecord`, the ``status`` tasks; ``app-status`` writes one for the
+  app beside the services' folders): the statuses last found in the cluster. Nothing reads it.
+
+Their file names and folders are in paths.py.
 
 The on-disk form is the JSON of these dicts, key order included: a record an older version wrote
 reads the same, and an unchanged record is not written again (files.write_if_changed). Two kinds
@@ -25,7 +31,8 @@ for a probe or a comparison, where a missing or damaged record only means "nothi
 Fields an older version may not have written are ``NotRequired`` and read with ``.get``. The
 spec and build records are checked on every read for the fields their readers index; the push
 and deploy records are not: their readers (probes, the prune) take each field with ``.get`` and
-a record without it for none, as they did before the records had types.
+a record without it for none, as they did before the records had types. The context hashes
+are only a cache, never trusted for shape: image/context.py checks each field it reads.
 """
 
 from __future__ import annotations
@@ -131,6 +138,22 @@ class ManifestsRecord(OutputIndex):
     """``state/manifests.json``."""
 
     pinnedImage: str | None  # registry/name:tag@digest once pushed, else None (named by tag)
+
+
+class ContextHashes(TypedDict):
+    """``state/context-hashes.json``: a build context's digest and what it was computed from."""
+
+    digest: str
+    files: dict[str, list[Any]]  # relative path -> [size, mtime_ns, ctime_ns, sha256]
+    ignore: str  # the .dockerignore's text ("" without one)
+    dockerfile: list[Any]  # [path, size, mtime_ns, ctime_ns]
+    folders: dict[str, int]  # each folder docker's matcher walked -> its mtime_ns
+
+
+class StatusRecord(TypedDict):
+    """``state/status.json`` and the app's ``status.json``."""
+
+    services: list[dict[str, Any]]  # cluster/status.py ServiceStatus.to_json, one per service
 
 
 # What in image.buildSpec a generated Dockerfile adds to the stack image.
@@ -246,6 +269,18 @@ def read_manifests(path: Path) -> ManifestsRecord:
 
 def last_manifests(path: Path) -> ManifestsRecord | None:
     return cast(ManifestsRecord | None, _last(path, INDEX))
+
+
+def last_context_hashes(path: Path) -> ContextHashes | None:
+    return cast(ContextHashes | None, _last(path, _NO_SHAPE))
+
+
+def write_context_hashes(path: Path, record: ContextHashes) -> None:
+    write_json_if_changed(path, record)
+
+
+def write_status(path: Path, record: StatusRecord) -> None:
+    write_json_if_changed(path, record)
 
 
 def last_content(path: Path) -> dict[str, Any] | None:

@@ -18,12 +18,12 @@ left out of the digest (its target is not content docker sends).
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
 from hyscale_tasks.errors import HyscaleError
-from hyscale_tasks.files import sha256_file, write_json_if_changed
+from hyscale_tasks.files import sha256_file
+from hyscale_tasks.stage_records import ContextHashes, last_context_hashes, write_context_hashes
 
 
 def _ignore_patterns(context: Path) -> list[str]:
@@ -52,33 +52,35 @@ def _sent(context: Path, dockerfile: Path) -> set[str]:
 
 def context_digest(context: Path, dockerfile: Path, cache_file: Path) -> str:
     """sha256 over every sent file's path, mode and content, and the Dockerfile's content."""
-    cache = _load_cache(cache_file)
+    cache = last_context_hashes(cache_file)
     try:
-        unchanged = _unchanged_digest(context, dockerfile, cache)
+        unchanged = _unchanged_digest(context, dockerfile, cache) if cache else None
         if unchanged is not None:
             return unchanged
-        files: dict[str, list[object]] = {}
+        hashed = (cache.get("files") if cache else None) or {}
+        files: dict[str, list[Any]] = {}
         digest = hashlib.sha256()
         sent = _sent(context, dockerfile)
         for relative in sorted(path for path in sent if (context / path).is_file()):
             path = context / relative
             key = _key(path)
-            content = _cached(cache.get("files") or {}, relative, key) or sha256_file(path)
+            content = _cached(hashed, relative, key) or sha256_file(path)
             files[relative] = [*key, content]
             digest.update(f"{relative}\0{path.lstat().st_mode & 0o777:o}\0{content}\n".encode())
         digest.update(b"Dockerfile\0" + sha256_file(dockerfile).encode())
         walked = {".", *(p for p in sent if (context / p).is_dir()),
                   *(str(Path(p).parent) for p in files)}
-        fresh = {"digest": digest.hexdigest(), "files": files, "ignore": _ignore_text(context),
-                 "dockerfile": [str(dockerfile), *_key(dockerfile)],
-                 "folders": {folder: (context / folder).stat().st_mtime_ns for folder in walked}}
+        fresh: ContextHashes = {
+            "digest": digest.hexdigest(), "files": files, "ignore": _ignore_text(context),
+            "dockerfile": [str(dockerfile), *_key(dockerfile)],
+            "folders": {folder: (context / folder).stat().st_mtime_ns for folder in walked}}
     except (OSError, UnicodeDecodeError) as exc:
         raise unreadable(context, exc) from None
-    write_json_if_changed(cache_file, fresh)
-    return str(fresh["digest"])
+    write_context_hashes(cache_file, fresh)
+    return fresh["digest"]
 
 
-def _unchanged_digest(context: Path, dockerfile: Path, cache: dict[str, Any]) -> str | None:
+def _unchanged_digest(context: Path, dockerfile: Path, cache: ContextHashes) -> str | None:
     """The cached digest when nothing the matcher saw has changed since; else None."""
     ignore = _ignore_text(context)
     if not isinstance(cache.get("digest"), str) or cache.get("ignore") != ignore or \
@@ -119,7 +121,7 @@ def unreadable(context: Path, exc: OSError | UnicodeDecodeError) -> HyscaleError
         "then run the same command again.")
 
 
-def _cached(cache: dict[str, Any], relative: str, key: list[int]) -> str | None:
+def _cached(cache: dict[str, list[Any]], relative: str, key: list[int]) -> str | None:
     """The cached hash of a file whose (size, mtime, ctime) is ``key``; None for a changed
     file or an entry that is not ours (the cache is only a cache: never trusted for shape)."""
     entry = cache.get(relative)
@@ -128,11 +130,4 @@ def _cached(cache: dict[str, Any], relative: str, key: list[int]) -> str | None:
         return entry[3]
     return None
 
-
-def _load_cache(cache_file: Path) -> dict[str, Any]:
-    try:
-        loaded = json.loads(cache_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return loaded if isinstance(loaded, dict) else {}
 

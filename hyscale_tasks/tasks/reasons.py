@@ -23,21 +23,29 @@ from doit.dependency import UptodateCalculator
 from doit.tools import config_changed
 
 from hyscale_tasks.errors import field_path
+from hyscale_tasks.paths import (
+    BUILD_RECORD,
+    BUILD_SPEC_RECORD,
+    DEPLOY_SPEC_RECORD,
+    DOCKERFILE_RECORD,
+    MANIFESTS_RECORD,
+    PUSH_RECORD,
+)
 from hyscale_tasks.stage_records import last_content
 
-# The records of paths.py, as a reason names them when one of them changed.
+# The stage records a task depends on, as a reason names them when one of them changed.
 RECORD_NOUNS = {
-    "build-spec.json": "the build half of the spec",
-    "deploy-spec.json": "the deploy half of the spec",
-    "dockerfile.json": "the generated Dockerfile",
-    "build.json": "the built image",
-    "push.json": "the pushed image",
-    "manifests.json": "the manifests",
+    BUILD_SPEC_RECORD: "the build half of the spec",
+    DEPLOY_SPEC_RECORD: "the deploy half of the spec",
+    DOCKERFILE_RECORD: "the generated Dockerfile",
+    BUILD_RECORD: "the built image",
+    PUSH_RECORD: "the pushed image",
+    MANIFESTS_RECORD: "the manifests",
 }
 # Records compared field by field: small, and what a user edits shows up in them.
-COMPARED = {"build-spec.json", "deploy-spec.json"}
+COMPARED = {BUILD_SPEC_RECORD, DEPLOY_SPEC_RECORD}
 # Records whose stage may note what it found (image/stages.py): see ReasonBook.outcome.
-NOTED = {"build.json", "push.json"}
+NOTED = {BUILD_RECORD, PUSH_RECORD}
 MAX_FIELDS = 3
 UP_TO_DATE = "up to date"
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from hyscale_tasks.image.context import context_digest
+from hyscale_tasks.stage_records import last_context_hashes
 
 
 @pytest.fixture
@@ -77,3 +78,13 @@ def test_an_unchanged_context_is_recognised_without_the_docker_sdk(context: Path
                            capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
     assert again.stdout.strip() == first
+
+
+@pytest.mark.parametrize("damage", [b"\xff\xfe", b"{\"digest\": ", b"[1, 2]",
+                                    b"{\"digest\": 7, \"folders\": [], \"files\": {}}"])
+def test_a_damaged_cache_is_only_a_cache(context: Path, damage: bytes) -> None:
+    first = _digest(context)
+    cache = context.parent / "cache.json"
+    cache.write_bytes(damage)
+    assert _digest(context) == first
+    assert last_context_hashes(cache) is not None  # written again, whole
