@@ -6,11 +6,12 @@ Options are task parameters: ``doit logs:web --lines 50 --follow``, ``doit scale
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from hyscale_tasks.paths import service_paths
+from hyscale_tasks.paths import ServicePaths, service_paths
 from hyscale_tasks.tasks import ops_actions
+from hyscale_tasks.tasks.context import Context
 from hyscale_tasks.tasks.creators import TaskDict, _services
 
 
@@ -20,15 +21,25 @@ def _operation(name: str, doc: str, action: Any, args: list[Any],
             "verbosity": 2, "params": params or []}
 
 
+# One service's operation task, from the run's context, the service and where its files live.
+Operation = Callable[[Context, str, ServicePaths], TaskDict]
+
+
+def _per_service(group_doc: str, operation: Operation) -> Iterator[TaskDict]:
+    """The group task (``doit logs`` runs every service's) and ``operation`` for each service."""
+    ctx, services = _services()
+    yield {"name": None, "doc": group_doc}
+    for entry in services:
+        yield operation(ctx, entry.name, service_paths(ctx.app_home, entry.name))
+
+
 def task_status() -> Iterator[TaskDict]:
     """Status of each deployed service: Running / Not Running / Not Deployed / Failed, and why."""
-    ctx, services = _services()
-    yield {"name": None, "doc": "status of every service (see app-status for one table)"}
-    for entry in services:
-        yield _operation(entry.name, f"status of {entry.name} in namespace {ctx.namespace}",
-                         ops_actions.status_action, [ctx.namespace, ctx.app, [entry.name],
-                                                     str(service_paths(ctx.app_home, entry.name)
-                                                         .state / "status.json")])
+    def status(ctx: Context, service: str, paths: ServicePaths) -> TaskDict:
+        return _operation(service, f"status of {service} in namespace {ctx.namespace}",
+                          ops_actions.status_action,
+                          [ctx.namespace, ctx.app, [service], str(paths.state / "status.json")])
+    return _per_service("status of every service (see app-status for one table)", status)
 
 
 def task_app_status() -> TaskDict:
@@ -52,14 +63,12 @@ LOG_PARAMS = [
 
 def task_logs() -> Iterator[TaskDict]:
     """The service container's log (saved to logs/service.log)."""
-    ctx, services = _services()
-    yield {"name": None, "doc": "logs of every service"}
-    for entry in services:
-        paths = service_paths(ctx.app_home, entry.name)
-        yield _operation(entry.name, f"log of {entry.name} (--lines N, --follow, --replica)",
-                         ops_actions.logs_action,
-                         [ctx.namespace, ctx.app, entry.name, str(paths.logs / "service.log")],
-                         LOG_PARAMS)
+    def logs(ctx: Context, service: str, paths: ServicePaths) -> TaskDict:
+        return _operation(service, f"log of {service} (--lines N, --follow, --replica)",
+                          ops_actions.logs_action,
+                          [ctx.namespace, ctx.app, service, str(paths.logs / "service.log")],
+                          LOG_PARAMS)
+    return _per_service("logs of every service", logs)
 
 
 VOLUME_PARAM = [{"name": "delete_volumes", "long": "delete-volumes", "type": bool,
@@ -68,15 +77,12 @@ VOLUME_PARAM = [{"name": "delete_volumes", "long": "delete-volumes", "type": boo
 
 def task_undeploy() -> Iterator[TaskDict]:
     """Remove a service's objects from the namespace; its volume claims are kept."""
-    ctx, services = _services()
-    yield {"name": None, "doc": "undeploy every service (see app-undeploy for the whole app)"}
-    for entry in services:
-        paths = service_paths(ctx.app_home, entry.name)
-        yield _operation(entry.name, f"undeploy {entry.name} from {ctx.namespace} "
-                         f"{ops_actions.VOLUMES_KEPT}",
-                         ops_actions.undeploy_action,
-                         [ctx.namespace, ctx.app, [entry.name], [str(paths.deploy_record)]],
-                         VOLUME_PARAM)
+    def undeploy(ctx: Context, service: str, paths: ServicePaths) -> TaskDict:
+        return _operation(service, f"undeploy {service} from {ctx.namespace} "
+                          f"{ops_actions.VOLUMES_KEPT}", ops_actions.undeploy_action,
+                          [ctx.namespace, ctx.app, [service], [str(paths.deploy_record)]],
+                          VOLUME_PARAM)
+    return _per_service("undeploy every service (see app-undeploy for the whole app)", undeploy)
 
 
 def task_app_undeploy() -> TaskDict:
@@ -96,23 +102,20 @@ SCALE_PARAMS = [{"name": name, "long": name, "type": int, "default": -1,
 
 def task_scale() -> Iterator[TaskDict]:
     """Scale a deployed service: --up N, --down N or --to N replicas."""
-    ctx, services = _services()
-    yield {"name": None, "doc": "scale services (give one of --up, --down, --to)"}
-    for entry in services:
-        paths = service_paths(ctx.app_home, entry.name)
-        yield _operation(entry.name, f"scale {entry.name} (--up N | --down N | --to N)",
-                         ops_actions.scale_action,
-                         [ctx.namespace, ctx.app, entry.name, str(paths.deploy_record)],
-                         SCALE_PARAMS)
+    def scale(ctx: Context, service: str, paths: ServicePaths) -> TaskDict:
+        return _operation(service, f"scale {service} (--up N | --down N | --to N)",
+                          ops_actions.scale_action,
+                          [ctx.namespace, ctx.app, service, str(paths.deploy_record)],
+                          SCALE_PARAMS)
+    return _per_service("scale services (give one of --up, --down, --to)", scale)
 
 
 def task_replicas() -> Iterator[TaskDict]:
     """The pods of a service, with their status and age."""
-    ctx, services = _services()
-    yield {"name": None, "doc": "replica status of every service"}
-    for entry in services:
-        yield _operation(entry.name, f"replicas of {entry.name} with status and age",
-                         ops_actions.replicas_action, [ctx.namespace, ctx.app, entry.name])
+    def replicas(ctx: Context, service: str, paths: ServicePaths) -> TaskDict:
+        return _operation(service, f"replicas of {service} with status and age",
+                          ops_actions.replicas_action, [ctx.namespace, ctx.app, service])
+    return _per_service("replica status of every service", replicas)
 
 
 __all__ = ["task_app_status", "task_app_undeploy", "task_logs", "task_replicas",
