@@ -5,6 +5,10 @@ traceback), and anything else propagates as the bug it is. Module-level function
 ``doit -n N`` can send them to worker processes. The stages whose records later stages read
 return the records' digests as doit values (tasks/uptodate.py ``RecordsAsWritten``), so a
 record damaged after the run makes its own stage run again.
+
+doit imports this module when it loads the tasks, so a stage imports what it alone needs in its
+own body when that is costly: the docker SDK, the kubernetes client, jsonschema and jinja2 must
+not be loaded by ``doit list`` or a no-op run (tests/tasks/test_loading.py).
 """
 
 from __future__ import annotations
@@ -19,6 +23,12 @@ from doit.exceptions import TaskFailed
 from hyscale_tasks import lines
 from hyscale_tasks.errors import HyscaleError
 from hyscale_tasks.files import PRIVATE, write_output_set
+from hyscale_tasks.image.credentials import find_credentials
+from hyscale_tasks.image.names import pinned_reference
+from hyscale_tasks.manifests.base import PullSecret
+from hyscale_tasks.spec.model import service_from_record
+from hyscale_tasks.spec.profiles import find_profile
+from hyscale_tasks.spec.yamlfile import load_mapping
 from hyscale_tasks.stage_records import (
     note_decision,
     note_pinned_image,
@@ -26,7 +36,8 @@ from hyscale_tasks.stage_records import (
     read_deploy_spec,
     read_manifests,
 )
-from hyscale_tasks.tasks.uptodate import records_written
+from hyscale_tasks.tasks.uptodate import records_written, rendered_manifests
+from hyscale_tasks.tasks.warmup import import_cluster_code
 
 P = ParamSpec("P")
 Values = dict[str, Any]  # what a python-action returns for doit to keep with the task
@@ -52,8 +63,7 @@ def _warn(messages: list[str]) -> None:
 def spec_stage(spec_path: str, profile: str | None, app: str, build_spec_record: str,
                deploy_spec_record: str, profile_file: str | None = None) -> Values:
     """``profile_file``: the profile by path (the hyscale CLI's -p), instead of by name."""
-    from hyscale_tasks.spec.profiles import find_profile
-    from hyscale_tasks.spec.records import make_records, write_records
+    from hyscale_tasks.spec.records import make_records, write_records  # (imports jsonschema)
 
     spec = Path(spec_path)
     profile_path = Path(profile_file) if profile_file else None
@@ -67,15 +77,13 @@ def spec_stage(spec_path: str, profile: str | None, app: str, build_spec_record:
 
 
 def _service_name(spec: Path) -> str:
-    from hyscale_tasks.spec.yamlfile import load_mapping
-
     document = load_mapping(spec, "service spec")
     return str(document.data.get("name", spec.name.split(".", 1)[0]))
 
 
 @reports_errors
 def dockerfile_stage(build_spec_record: str, folder: str, index: str) -> None:
-    from hyscale_tasks.dockerfile.generate import plan
+    from hyscale_tasks.dockerfile.generate import plan  # (imports jinja2)
 
     result = plan(read_build_spec(Path(build_spec_record)))
     _warn(result.warnings)
@@ -90,9 +98,7 @@ def manifests_stage(deploy_spec_record: str, push_record: str, folder: str, inde
 
 def render_manifests(deploy_spec_record: str, push_record: str, folder: str, index: str,
                      quiet: bool = False) -> None:
-    from hyscale_tasks.image.credentials import find_credentials
-    from hyscale_tasks.image.names import pinned_reference
-    from hyscale_tasks.manifests.base import PullSecret
+    # (the plugins, ~20 modules: needed only when manifests are rendered, never to load tasks)
     from hyscale_tasks.manifests.render import render_record
 
     record = read_deploy_spec(Path(deploy_spec_record))
@@ -113,8 +119,7 @@ def render_manifests(deploy_spec_record: str, push_record: str, folder: str, ind
 @reports_errors
 def build_stage(build_spec_record: str, dockerfiles: str, build_record: str, context_cache: str,
                 log: str, verbose: bool) -> Values:
-    from hyscale_tasks.image.stages import run_build
-    from hyscale_tasks.tasks.warmup import import_cluster_code
+    from hyscale_tasks.image.stages import run_build  # (imports the docker SDK)
 
     # (after the docker SDK's import: the two would otherwise contend for the same modules)
     import_cluster_code()
@@ -125,7 +130,7 @@ def build_stage(build_spec_record: str, dockerfiles: str, build_record: str, con
 
 @reports_errors
 def push_stage(build_record: str, push_record: str, log: str, verbose: bool) -> Values:
-    from hyscale_tasks.image.stages import run_push
+    from hyscale_tasks.image.stages import run_push  # (imports the docker SDK)
 
     run_push(Path(build_record), Path(push_record), Path(log), verbose)
     return records_written(push_record)
@@ -133,6 +138,7 @@ def push_stage(build_record: str, push_record: str, log: str, verbose: bool) -> 
 
 @reports_errors
 def cluster_stage(namespace: str, deploy_record: str, manifests_index: str) -> None:
+    # (ssl and http.client, ~10 ms: a deploy's alone, not the render's)
     from hyscale_tasks.cluster.reachable import check
 
     check(namespace, Path(deploy_record), Path(manifests_index))
@@ -145,9 +151,7 @@ def _say(message: str) -> None:
 @reports_errors
 def deploy_stage(deploy_spec_record: str, push_record: str, manifests_folder: str,
                  manifests_index: str, namespace: str, deploy_record: str, log: str) -> None:
-    from hyscale_tasks.cluster.deploy import run_deploy
-    from hyscale_tasks.spec.model import service_from_record
-    from hyscale_tasks.tasks.uptodate import rendered_manifests
+    from hyscale_tasks.cluster.deploy import run_deploy  # (imports the kubernetes client)
 
     # Under `doit -n`, the render may have run before this run's push: render again if the
     # digest it pinned is not the pushed one (a no-op when it is), so a deploy never applies
