@@ -10,6 +10,7 @@ listing per kind (:func:`~.insync.drift`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -74,14 +75,28 @@ def run_deploy(manifests: list[dict[str, Any]], rendered: dict[str, str], namesp
     }
     write_deploy(record, entry)  # what is applied is recorded even if the wait fails
     failure = wait_for_rollout(cluster.api, namespace, app, kind, name, service, report)
-    log = _save_deploy_log(Reads(cluster.api), namespace, app, service.name, log_path, failure)
     if failure is not None:
+        log = _save_deploy_log(Reads(cluster.api), namespace, app, service.name, log_path,
+                               failure)
         tail = "\n".join(f"    {line}" for line in log.splitlines()[-15:])
         shown = f"  last lines of {failure.container or service.name}'s log:\n{tail}" if tail else ""
         raise ClusterError(f"Deployment of {service.name} failed: {failure.reason}.",
                            failure.fix or f"see {log_path}", shown)
     entry["ready"] = True
     write_deploy(record, entry)
+    # The user waits for the address, not for the log: the log (a pod listing and a read the
+    # API server passes on to the kubelet) is saved in a thread while the address is read.
+    # Should the address fail, that error is the one reported.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="deploy-log") as saving:
+        saved = saving.submit(_save_deploy_log, Reads(cluster.api), namespace, app,
+                              service.name, log_path, None)
+        _tell_address(cluster, namespace, app, service, workload, record, report, warn)
+        saved.result()
+
+
+def _tell_address(cluster: Cluster, namespace: str, app: str, service: ServiceSpec,
+                  workload: dict[str, Any], record: Path, report: Report, warn: Report) -> None:
+    name = workload["metadata"]["name"]
     if _scaled_to_nothing(cluster, namespace, workload):
         warn(layout(f"{name} runs no pods: its replicas were set to 0 in the cluster (a scale), "
                     "and the spec sets no replicas, so the deploy keeps that count (as HyScale "
