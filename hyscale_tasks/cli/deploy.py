@@ -17,9 +17,9 @@ from hyscale_tasks.cli.exits import (
     FAILED,
     NO_CLUSTER_ACCESS,
     OK,
-    STAGE_CODES,
     UNEXPECTED,
     CliError,
+    stage_code,
 )
 from hyscale_tasks.cli.progress import Progress, ServiceResult
 from hyscale_tasks.errors import HyscaleError
@@ -112,7 +112,7 @@ def _deploy_info(console: Console, services: specs.Services,
     # HyScale's entry is name, message and exitCode; "stages" (what ran, and why) is ours.
     if not result.ok:
         return {"name": result.name, "message": result.message,
-                "exitCode": STAGE_CODES.get(str(result.failed_stage), FAILED),
+                "exitCode": stage_code(result.failed_stage),
                 "stages": result.stages}
     lines = _address(services, result.name)
     for line in lines:

@@ -16,9 +16,11 @@ FAILED = 11  # a command that failed on the way (HyScale's code for a failed dep
 NO_CLUSTER_ACCESS = 202  # HyScale's group code for "get API client": no usable kubeconfig
 INTERRUPTED = 130  # Ctrl-C or SIGTERM: finished stages are recorded
 
-# HyScale's error-group codes, given per service in `deploy service -o json` as "exitCode".
+# HyScale's error-group codes, given per service in `deploy service -o json` as "exitCode". The
+# cluster check of a service mid-run (the cluster stopped answering during an earlier build) is
+# the check the command makes before any build: its code is that check's.
 STAGE_CODES = {"spec": 15, "dockerfile": 60, "build": 75, "push": 90, "manifests": 105,
-               "deploy": 120}
+               "cluster": NO_CLUSTER_ACCESS, "deploy": 120}
 
 
 class CliError(HyscaleError):
@@ -36,6 +38,11 @@ class InvalidInputError(CliError):
     def __init__(self, *messages: str) -> None:
         super().__init__("\n".join(messages), INVALID_INPUT)
         self.messages = list(messages)
+
+
+def stage_code(stage: str | None) -> int:
+    """The ``exitCode`` of a service whose ``stage`` failed (``deploy service -o json``)."""
+    return STAGE_CODES.get(stage or "", FAILED)
 
 
 def exit_code(error: HyscaleError) -> int:

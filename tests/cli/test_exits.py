@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hyscale_tasks.cli import exits
+from hyscale_tasks.cli.progress import STAGES
 from hyscale_tasks.errors import HyscaleError, SpecError, SpecLocation
 from hyscale_tasks.spec.names import InvalidNameError
 
@@ -21,3 +22,11 @@ def test_a_spec_profile_or_name_error_is_invalid_input_and_others_a_failure() ->
     assert exits.exit_code(InvalidNameError('Namespace "X" is invalid.')) == exits.INVALID_INPUT
     assert exits.exit_code(exits.InvalidInputError("a", "b")) == exits.INVALID_INPUT
     assert exits.exit_code(HyscaleError("the push failed")) == exits.FAILED
+
+
+def test_every_stage_a_deploy_shows_has_hyscales_code_for_a_failed_service() -> None:
+    assert set(exits.STAGE_CODES) == set(STAGES)
+    assert exits.stage_code("push") == 90
+    # the cluster stopped answering after the command's own check: that check's code
+    assert exits.stage_code("cluster") == exits.NO_CLUSTER_ACCESS
+    assert exits.stage_code(None) == exits.FAILED
