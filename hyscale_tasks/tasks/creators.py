@@ -9,7 +9,7 @@ are inputs of ``dockerfile`` only: the spec and manifests stages render without 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ from hyscale_tasks.tasks.uptodate import (
 )
 
 TaskDict = dict[str, Any]
+ServiceTask = Callable[[ServiceEntry, ServicePaths], TaskDict]
 
 
 def _services() -> tuple[Context, list[ServiceEntry]]:
@@ -83,6 +84,15 @@ def _settings(**settings: Any) -> Any:
     return config_changed({"hyscale-tasks": __version__, **settings})
 
 
+def _per_service(ctx: Context, services: list[ServiceEntry], group_doc: str,
+                 service_task: ServiceTask) -> Iterator[TaskDict]:
+    """A stage's tasks: the group (``doit build``, its ``doc`` saying what it runs) and one
+    sub-task per service (``build:web``), whose dict ``service_task`` makes."""
+    yield {"name": None, "doc": group_doc}
+    for entry in services:
+        yield {"name": entry.name, **service_task(entry, service_paths(ctx.app_home, entry.name))}
+
+
 def spec_uptodate(paths: ServicePaths, **settings: Any) -> list[Any]:
     """The spec stage's checks besides its files. Whether files from outside the app folder
     are allowed is an input: turning it off must re-validate a spec that was rendered with it
@@ -96,16 +106,14 @@ def task_spec() -> Iterator[TaskDict]:
     """Validate each service's spec (and profile) into build and deploy records."""
     ctx, services = _services()
     profile_files = named_profile_files()
-    yield {"name": None, "doc": "validate every service's spec and profile"}
-    for entry in services:
-        paths = service_paths(ctx.app_home, entry.name)
+
+    def spec(entry: ServiceEntry, paths: ServicePaths) -> TaskDict:
         with_profile = f" + {entry.profile_path.name}" if entry.profile_path else ""
         # A profile named by ``profile=`` is looked up by the stage; one given as a file (the
         # hyscale CLI's -p) is read from there, and the file is the stage's setting instead.
         profile_file = profile_files.get(entry.name)
         setting = {"profile_file": str(profile_file)} if profile_file else {"profile": ctx.profile}
-        yield {
-            "name": entry.name,
+        return {
             "doc": f"validate {entry.spec_path.name}{with_profile} of app {ctx.app}",
             "actions": [(actions.spec_stage, [str(entry.spec_path), ctx.profile, ctx.app,
                                               str(paths.build_spec), str(paths.deploy_spec),
@@ -116,15 +124,15 @@ def task_spec() -> Iterator[TaskDict]:
             "clean": True,
         }
 
+    yield from _per_service(ctx, services, "validate every service's spec and profile", spec)
+
 
 def task_dockerfile() -> Iterator[TaskDict]:
     """Generate each service's Dockerfile from image.buildSpec (skipped per HyScale's rules)."""
     ctx, services = _services()
-    yield {"name": None, "doc": "generate the Dockerfile of every service that has a buildSpec"}
-    for entry in services:
-        paths = service_paths(ctx.app_home, entry.name)
-        yield {
-            "name": entry.name,
+
+    def dockerfile(entry: ServiceEntry, paths: ServicePaths) -> TaskDict:
+        return {
             "doc": f"generate {entry.name}'s Dockerfile, artifacts and scripts",
             "actions": [(actions.dockerfile_stage, [str(paths.build_spec), str(paths.dockerfiles),
                                                     str(paths.dockerfile_record)])],
@@ -133,15 +141,16 @@ def task_dockerfile() -> Iterator[TaskDict]:
             "uptodate": [_settings(), OutputsIntact(paths.dockerfile_record)],
         }
 
+    yield from _per_service(
+        ctx, services, "generate the Dockerfile of every service that has a buildSpec", dockerfile)
+
 
 def task_build() -> Iterator[TaskDict]:
     """Build each service's image with the Docker engine (skipped for a prebuilt image)."""
     ctx, services = _services()
-    yield {"name": None, "doc": "build the image of every service that builds one"}
-    for entry in services:
-        paths = service_paths(ctx.app_home, entry.name)
-        yield {
-            "name": entry.name,
+
+    def build(entry: ServiceEntry, paths: ServicePaths) -> TaskDict:
+        return {
             "doc": f"build {entry.name}'s image (docker build; log in logs/build.log)",
             "actions": [(actions.build_stage, [str(paths.build_spec), str(paths.dockerfiles),
                                                str(paths.build_record), str(paths.context_cache),
@@ -153,15 +162,16 @@ def task_build() -> Iterator[TaskDict]:
                          ImageAvailable(paths.build_record, paths.push_record)],
         }
 
+    yield from _per_service(ctx, services, "build the image of every service that builds one",
+                            build)
+
 
 def task_push() -> Iterator[TaskDict]:
     """Push each service's image to its registry, after checking the login."""
     ctx, services = _services()
-    yield {"name": None, "doc": "push the image of every service that builds one"}
-    for entry in services:
-        paths = service_paths(ctx.app_home, entry.name)
-        yield {
-            "name": entry.name,
+
+    def push(entry: ServiceEntry, paths: ServicePaths) -> TaskDict:
+        return {
             "doc": f"push {entry.name}'s image to its registry (log in logs/push.log)",
             "actions": [(actions.push_stage, [str(paths.build_record), str(paths.push_record),
                                               str(paths.push_log), ctx.verbose])],
@@ -172,17 +182,17 @@ def task_push() -> Iterator[TaskDict]:
                          RegistryServes(paths.build_record, paths.push_record)],
         }
 
+    yield from _per_service(ctx, services, "push the image of every service that builds one", push)
+
 
 def task_manifests() -> Iterator[TaskDict]:
     """Render each service's Kubernetes manifests, one YAML file per resource."""
     ctx, services = _services()
-    yield {"name": None, "doc": "render the Kubernetes manifests of every service"}
     credentials = [str(path) for path in credential_files()]
     given_credentials = RegistryConfigUnchanged(registry_config_fingerprint())
-    for entry in services:
-        paths = service_paths(ctx.app_home, entry.name)
-        yield {
-            "name": entry.name,
+
+    def manifests(entry: ServiceEntry, paths: ServicePaths) -> TaskDict:
+        return {
             "doc": f"render {entry.name}'s Kubernetes manifests",
             "actions": [(actions.manifests_stage, [str(paths.deploy_spec), str(paths.push_record),
                                                    str(paths.manifests),
@@ -195,15 +205,16 @@ def task_manifests() -> Iterator[TaskDict]:
                          ImagePinned(paths.deploy_spec, paths.push_record, paths.manifests_record)],
         }
 
+    yield from _per_service(ctx, services, "render the Kubernetes manifests of every service",
+                            manifests)
+
 
 def task_cluster() -> Iterator[TaskDict]:
     """Check that the cluster answers, before a deploy builds anything (HyScale checks first)."""
     ctx, services = _services()
-    yield {"name": None, "doc": "check that the cluster of the kubeconfig answers"}
-    for entry in services:
-        paths = service_paths(ctx.app_home, entry.name)
-        yield {
-            "name": entry.name,
+
+    def cluster(entry: ServiceEntry, paths: ServicePaths) -> TaskDict:
+        return {
             "doc": f"check that the cluster answers, before {entry.name}'s deploy builds anything",
             "actions": [(actions.cluster_stage, [ctx.namespace, str(paths.deploy_record),
                                          str(paths.manifests_record)])],
@@ -216,15 +227,16 @@ def task_cluster() -> Iterator[TaskDict]:
             "verbosity": 2,
         }
 
+    yield from _per_service(ctx, services, "check that the cluster of the kubeconfig answers",
+                            cluster)
+
 
 def task_deploy() -> Iterator[TaskDict]:
     """Deploy each service: image, manifests, apply, wait for the rollout, say where it answers."""
     ctx, services = _services()
-    yield {"name": None, "doc": f"deploy every service of {ctx.app} to namespace {ctx.namespace}"}
-    for entry in services:
-        paths = service_paths(ctx.app_home, entry.name)
-        yield {
-            "name": entry.name,
+
+    def deploy(entry: ServiceEntry, paths: ServicePaths) -> TaskDict:
+        return {
             "doc": f"deploy {entry.name} to namespace {ctx.namespace} and wait until it is ready",
             "actions": [(actions.deploy_stage, [str(paths.deploy_spec), str(paths.push_record),
                                                 str(paths.manifests), str(paths.manifests_record),
@@ -245,6 +257,9 @@ def task_deploy() -> Iterator[TaskDict]:
                          ClusterInSync(paths.deploy_record, paths.manifests_record, ctx.namespace)],
             "verbosity": 2,  # the rollout's progress is worth seeing while it happens
         }
+
+    yield from _per_service(
+        ctx, services, f"deploy every service of {ctx.app} to namespace {ctx.namespace}", deploy)
 
 
 def doit_config() -> dict[str, Any]:
