@@ -53,8 +53,8 @@ from hyscale_tasks.cluster.pods import (
     setting_up,
 )
 from hyscale_tasks.cluster.reads import Reads
-from hyscale_tasks.image.credentials import docker_config_file
 from hyscale_tasks.image.names import split_registry
+from hyscale_tasks.registry_logins import login_fix, login_source, reads_registry_config
 from hyscale_tasks.spec.model import Port, ServiceSpec
 
 IMAGE_PULL = {"ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull",
@@ -225,19 +225,20 @@ def _image_pull(service: ServiceSpec | None, pod: Any, container: ContainerState
     if PULL_REFUSED.search(said):
         secrets = [s.name for s in (pod.spec.image_pull_secrets or []) if s.name] \
             if pod.spec else []
-        config = docker_config_file()
         if not secrets:
+            fix = login_fix(registry)
             return Diagnosis(
                 f"Incorrect registry credentials: {registry} refused to serve {image} without a "
                 f"login, and the pod has no image pull secret (there is no login for {registry} "
-                f"in {config})",
-                f"Run 'docker login {registry}' (the tool makes the image pull secret from that "
+                f"in {login_source()})",
+                f"{fix[0].upper()}{fix[1:]} (the tool makes the image pull secret from that "
                 "login) and redeploy", pod_name, container.name)
+        check = f"in {login_source()}" if reads_registry_config() else \
+            f"at {login_source()} ('docker login {registry}' again)"
         return Diagnosis(
             f"Incorrect registry credentials: {registry} refused the login in the image pull "
             f"secret {', '.join(secrets)} to pull {image} ({cause})",
-            f"Check them at {config} ('docker login {registry}' again) and redeploy",
-            pod_name, container.name)
+            f"Check them {check} and redeploy", pod_name, container.name)
     if _UNREACHABLE.search(said):
         return Diagnosis(f"Cannot reach the registry {registry} to pull {image}: {cause}",
                          f"Check image.registry {where}, and that the cluster's nodes can reach "
@@ -264,10 +265,12 @@ def _pull_secret_unread(pod: Any, container: ContainerState, events: list[Any]) 
     secrets = named.group(1) if named else \
         ", ".join(s.name for s in (pod.spec.image_pull_secrets or []) if s.name)
     registry, namespace = split_registry(container.image)[0], str(pod.metadata.namespace)
+    login = f"the login for {registry} in {login_source()}" if reads_registry_config() else \
+        f"your 'docker login {registry}'"
     return Diagnosis(
         f"{BAD_LOGIN}: {registry} refused to serve {container.image} to a node that could not "
         f"read the image pull secret {secrets} (is it in namespace {namespace}?)",
-        f"Redeploy: the tool makes the image pull secret from your 'docker login {registry}' "
+        f"Redeploy: the tool makes the image pull secret from {login} "
         f"('kubectl -n {namespace} get secret {secrets}' shows whether it is there)",
         str(pod.metadata.name), container.name)
 

@@ -43,10 +43,14 @@ from typing import Any, TextIO
 from hyscale_tasks.docker_hub import DOCKER_HUB, LOGIN_ALIASES, LOGIN_KEY
 from hyscale_tasks.errors import HyscaleError
 from hyscale_tasks.log import keep_secret
+from hyscale_tasks.registry_logins import (
+    REGISTRY_CONFIG,
+    docker_config_file,
+    login_fix,
+    registry_config_value,
+)
 
-REGISTRY_CONFIG = "HYS_REGISTRY_CONFIG"
 _FROM_STDIN = "true"
-_OFF = {"", "false"}
 _CONFIG_KEYS = ("auths", "credsStore", "credHelpers")
 _EXAMPLE = '{"auths": {"<registry>": {"auth": "<base64 of user:password>"}}}'
 
@@ -74,19 +78,13 @@ class RegistryConfigError(HyscaleError):
                          "credentials).", fix)
 
 
-def docker_config_file() -> Path:
-    folder = os.environ.get("DOCKER_CONFIG")
-    return Path(folder).expanduser() / "config.json" if folder else \
-        Path.home() / ".docker" / "config.json"
-
-
 def registry_config(stdin: TextIO | None = None) -> dict[str, Any] | None:
     """The docker config ``HYS_REGISTRY_CONFIG`` gives, checked; None when it is not set.
 
     With ``true``, reads it from ``stdin`` (default: the process's) and puts it into the
     variable (module doc). Raises :class:`RegistryConfigError` for a value that cannot be used."""
-    value = os.environ.get(REGISTRY_CONFIG, "").strip()
-    if value.lower() in _OFF:
+    value = registry_config_value()
+    if value is None:
         return None
     given = "read from standard input"
     if value.lower() == _FROM_STDIN:
@@ -121,15 +119,6 @@ def credential_files() -> list[Path]:
     return [config_file] if config_file.is_file() else []
 
 
-def login_fix(registry: str | None) -> str:
-    """How to give the tool a login for ``registry``, wherever logins come from now."""
-    name = registry or DOCKER_HUB
-    if registry_config() is not None:
-        return (f"add an entry for {name} under \"auths\" in the docker config given in "
-                f"{REGISTRY_CONFIG}")
-    return f"run 'docker login {name}'"
-
-
 def find_credentials(registry: str | None) -> RegistryCredentials | None:
     """The credentials docker would use for ``registry`` (a registry's host), if any. Docker
     Hub is None or any of its names (docker_hub.LOGIN_ALIASES): callers pass the host as they
@@ -157,7 +146,7 @@ def find_credentials(registry: str | None) -> RegistryCredentials | None:
         found = config.resolve_authconfig(registry if registry not in LOGIN_ALIASES else None)
     except errors.DockerException as exc:
         raise HyscaleError(f"Cannot read registry credentials from {where}: {exc}",
-                           f"{login_fix(registry)}.") from None
+                           f"{login_fix(registry or DOCKER_HUB)}.") from None
     if not found:
         return None
     username = found.get("username") or found.get("Username")

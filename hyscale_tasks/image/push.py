@@ -13,21 +13,17 @@ import re
 import docker
 
 from hyscale_tasks.image.client import DockerError, docker_errors
-from hyscale_tasks.image.credentials import (
-    REGISTRY_CONFIG,
-    RegistryCredentials,
-    login_fix,
-    registry_config,
-)
+from hyscale_tasks.image.credentials import RegistryCredentials
 from hyscale_tasks.image.names import ImageName
 from hyscale_tasks.image.registry import RegistryUnavailableError, is_loopback
 from hyscale_tasks.image.streams import StreamLog, follow
+from hyscale_tasks.registry_logins import login_fix, login_source, reads_registry_config
 
 
 def missing_login(registry: str) -> DockerError:
-    if registry_config() is not None:  # logins come from the setting, never the file
-        return DockerError(f"Cannot find {registry} credentials in the docker config given in "
-                           f"{REGISTRY_CONFIG}.", f"{login_fix(registry)}.")
+    if reads_registry_config():  # HyScale's message below sends the user to the file
+        return DockerError(f"Cannot find {registry} credentials in {login_source()}.",
+                           f"{login_fix(registry)}.")
     return DockerError(f"Cannot find {registry} credentials. Do 'docker login {registry}' to "
                        "continue with the deployment")
 

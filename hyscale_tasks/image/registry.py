@@ -28,6 +28,7 @@ from hyscale_tasks.docker_hub import API_HOST, IMAGE_ALIASES
 from hyscale_tasks.errors import HyscaleError
 from hyscale_tasks.image.credentials import RegistryCredentials
 from hyscale_tasks.image.names import ImageName
+from hyscale_tasks.registry_logins import login_fix
 
 MANIFEST_TYPES = ", ".join([
     "application/vnd.docker.distribution.manifest.v2+json",
@@ -213,6 +214,6 @@ def _token(challenge: str, credentials: RegistryCredentials | None, image: Image
 def _refusal(image: ImageName, status: int) -> RegistryError:
     if status in (401, 403):
         return RegistryError(f"Registry {image.registry} refused the login for {image.repository} "
-                             f"(HTTP {status}).", f"docker login {image.registry}")
+                             f"(HTTP {status}).", f"{login_fix(image.registry)}.")
     return RegistryError(f"Registry {image.registry} answered HTTP {status} for {image.reference}.")
 

@@ -18,12 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hyscale_tasks.image.credentials import (
-    REGISTRY_CONFIG,
-    RegistryConfigError,
-    find_credentials,
-    registry_config,
-)
+from hyscale_tasks.image.credentials import RegistryConfigError, find_credentials, registry_config
+from hyscale_tasks.registry_logins import REGISTRY_CONFIG
 from testing.workspace import REPO, DoitResult, NewApp, Workspace, assert_no_secret
 
 HELLO_REGISTRY = "localhost:5000"  # apps/hello's image.registry

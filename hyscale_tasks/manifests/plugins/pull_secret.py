@@ -14,14 +14,19 @@ import json
 
 from hyscale_tasks.docker_hub import HYSCALE_NAME
 from hyscale_tasks.manifests.base import Plugin, RenderContext, Snippet
+from hyscale_tasks.registry_logins import login_fix, reads_registry_config
 
 
 def _contribute(ctx: RenderContext) -> list[Snippet]:
     secret = ctx.pull_secret
     registry = ctx.service.image.registry or HYSCALE_NAME
     if secret is None:
-        ctx.warn(f"Missing credentials for the registry {registry}. Please perform "
-                 f"'docker login {registry} ' to continue with the deployment")
+        # HyScale's warning word for word, unless the logins come from HYS_REGISTRY_CONFIG,
+        # where 'docker login' would not give the tool one
+        fix = login_fix(registry) if reads_registry_config() else \
+            f"perform 'docker login {registry} '"
+        ctx.warn(f"Missing credentials for the registry {registry}. Please {fix} to continue "
+                 "with the deployment")
         return []
     config = {"auths": {secret.registry: {"auth": secret.auth}}}
     encoded = base64.b64encode(json.dumps(config, separators=(",", ":")).encode()).decode()
