@@ -6,40 +6,33 @@ Options are task parameters: ``doit logs:web --lines 50 --follow``, ``doit scale
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-from hyscale_tasks.paths import ServicePaths, service_paths
+from hyscale_tasks.paths import ServicePaths, app_status_record, service_paths
 from hyscale_tasks.tasks import ops_actions
-from hyscale_tasks.tasks.context import Context
-from hyscale_tasks.tasks.creators import TaskDict, _services
+from hyscale_tasks.tasks.creators import TaskDict, _per_service, _services
+from hyscale_tasks.tasks.discovery import ServiceEntry
 
 
-def _operation(name: str, doc: str, action: Any, args: list[Any],
+def _operation(doc: str, action: Any, args: list[Any],
                params: list[dict[str, Any]] | None = None) -> TaskDict:
-    return {"name": name, "doc": doc, "actions": [(action, args)], "uptodate": [False],
-            "verbosity": 2, "params": params or []}
-
-
-# One service's operation task, from the run's context, the service and where its files live.
-Operation = Callable[[Context, str, ServicePaths], TaskDict]
-
-
-def _per_service(group_doc: str, operation: Operation) -> Iterator[TaskDict]:
-    """The group task (``doit logs`` runs every service's) and ``operation`` for each service."""
-    ctx, services = _services()
-    yield {"name": None, "doc": group_doc}
-    for entry in services:
-        yield operation(ctx, entry.name, service_paths(ctx.app_home, entry.name))
+    """One service's operation: it always runs and shows what it prints."""
+    return {"doc": doc, "actions": [(action, args)], "uptodate": [False], "verbosity": 2,
+            "params": params or []}
 
 
 def task_status() -> Iterator[TaskDict]:
     """Status of each deployed service: Running / Not Running / Not Deployed / Failed, and why."""
-    def status(ctx: Context, service: str, paths: ServicePaths) -> TaskDict:
-        return _operation(service, f"status of {service} in namespace {ctx.namespace}",
+    ctx, services = _services()
+
+    def status(entry: ServiceEntry, paths: ServicePaths) -> TaskDict:
+        return _operation(f"status of {entry.name} in namespace {ctx.namespace}",
                           ops_actions.status_action,
-                          [ctx.namespace, ctx.app, [service], str(paths.state / "status.json")])
-    return _per_service("status of every service (see app-status for one table)", status)
+                          [ctx.namespace, ctx.app, [entry.name], str(paths.status_record)])
+
+    yield from _per_service(ctx, services,
+                            "status of every service (see app-status for one table)", status)
 
 
 def task_app_status() -> TaskDict:
@@ -47,7 +40,7 @@ def task_app_status() -> TaskDict:
     ctx, _ = _services()
     return {"basename": "app-status", "doc": f"status table of app {ctx.app} in {ctx.namespace}",
             "actions": [(ops_actions.status_action, [ctx.namespace, ctx.app, None,
-                                                     str(ctx.app_home / "status.json")])],
+                                                     str(app_status_record(ctx.app_home))])],
             "uptodate": [False], "verbosity": 2}
 
 
@@ -63,12 +56,15 @@ LOG_PARAMS = [
 
 def task_logs() -> Iterator[TaskDict]:
     """The service container's log (saved to logs/service.log)."""
-    def logs(ctx: Context, service: str, paths: ServicePaths) -> TaskDict:
-        return _operation(service, f"log of {service} (--lines N, --follow, --replica)",
+    ctx, services = _services()
+
+    def logs(entry: ServiceEntry, paths: ServicePaths) -> TaskDict:
+        return _operation(f"log of {entry.name} (--lines N, --follow, --replica)",
                           ops_actions.logs_action,
-                          [ctx.namespace, ctx.app, service, str(paths.logs / "service.log")],
+                          [ctx.namespace, ctx.app, entry.name, str(paths.logs / "service.log")],
                           LOG_PARAMS)
-    return _per_service("logs of every service", logs)
+
+    yield from _per_service(ctx, services, "logs of every service", logs)
 
 
 VOLUME_PARAM = [{"name": "delete_volumes", "long": "delete-volumes", "type": bool,
@@ -77,12 +73,16 @@ VOLUME_PARAM = [{"name": "delete_volumes", "long": "delete-volumes", "type": boo
 
 def task_undeploy() -> Iterator[TaskDict]:
     """Remove a service's objects from the namespace; its volume claims are kept."""
-    def undeploy(ctx: Context, service: str, paths: ServicePaths) -> TaskDict:
-        return _operation(service, f"undeploy {service} from {ctx.namespace} "
-                          f"{ops_actions.VOLUMES_KEPT}", ops_actions.undeploy_action,
-                          [ctx.namespace, ctx.app, [service], [str(paths.deploy_record)]],
+    ctx, services = _services()
+
+    def undeploy(entry: ServiceEntry, paths: ServicePaths) -> TaskDict:
+        return _operation(f"undeploy {entry.name} from {ctx.namespace} {ops_actions.VOLUMES_KEPT}",
+                          ops_actions.undeploy_action,
+                          [ctx.namespace, ctx.app, [entry.name], [str(paths.deploy_record)]],
                           VOLUME_PARAM)
-    return _per_service("undeploy every service (see app-undeploy for the whole app)", undeploy)
+
+    yield from _per_service(ctx, services,
+                            "undeploy every service (see app-undeploy for the whole app)", undeploy)
 
 
 def task_app_undeploy() -> TaskDict:
@@ -102,20 +102,27 @@ SCALE_PARAMS = [{"name": name, "long": name, "type": int, "default": -1,
 
 def task_scale() -> Iterator[TaskDict]:
     """Scale a deployed service: --up N, --down N or --to N replicas."""
-    def scale(ctx: Context, service: str, paths: ServicePaths) -> TaskDict:
-        return _operation(service, f"scale {service} (--up N | --down N | --to N)",
+    ctx, services = _services()
+
+    def scale(entry: ServiceEntry, paths: ServicePaths) -> TaskDict:
+        return _operation(f"scale {entry.name} (--up N | --down N | --to N)",
                           ops_actions.scale_action,
-                          [ctx.namespace, ctx.app, service, str(paths.deploy_record)],
+                          [ctx.namespace, ctx.app, entry.name, str(paths.deploy_record)],
                           SCALE_PARAMS)
-    return _per_service("scale services (give one of --up, --down, --to)", scale)
+
+    yield from _per_service(ctx, services, "scale services (give one of --up, --down, --to)",
+                            scale)
 
 
 def task_replicas() -> Iterator[TaskDict]:
     """The pods of a service, with their status and age."""
-    def replicas(ctx: Context, service: str, paths: ServicePaths) -> TaskDict:
-        return _operation(service, f"replicas of {service} with status and age",
-                          ops_actions.replicas_action, [ctx.namespace, ctx.app, service])
-    return _per_service("replica status of every service", replicas)
+    ctx, services = _services()
+
+    def replicas(entry: ServiceEntry, paths: ServicePaths) -> TaskDict:
+        return _operation(f"replicas of {entry.name} with status and age",
+                          ops_actions.replicas_action, [ctx.namespace, ctx.app, entry.name])
+
+    yield from _per_service(ctx, services, "replica status of every service", replicas)
 
 
 __all__ = ["task_app_status", "task_app_undeploy", "task_logs", "task_replicas",

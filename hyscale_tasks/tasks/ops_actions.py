@@ -7,8 +7,7 @@ from pathlib import Path
 from hyscale_tasks import lines
 from hyscale_tasks.cluster.tables import replica_table, status_table
 from hyscale_tasks.errors import HyscaleError
-from hyscale_tasks.files import write_json_if_changed
-from hyscale_tasks.stage_records import forget_deploy
+from hyscale_tasks.stage_records import forget_deploy, write_status
 from hyscale_tasks.tasks.actions import reports_errors
 
 # What an undeploy says of the service's data, in its task's doc and when it is done.
@@ -30,7 +29,7 @@ def status_action(namespace: str, app: str, services: list[str] | None, record: 
     found = [service_status(cluster, namespace, app, name) for name in names]
     print(f"APP: {app}  NAMESPACE: {namespace}")
     print(status_table(found))
-    write_json_if_changed(Path(record), {"services": [s.to_json() for s in found]})
+    write_status(Path(record), {"services": [s.to_json() for s in found]})
 
 
 @reports_errors
