@@ -10,8 +10,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from hyscale_tasks.spec.typed_props import typed
+
 PropKind = Literal["string", "endpoint", "file"]
-_TYPED_PROP = re.compile(r"(file|endpoint|string)\((.*)\)", re.IGNORECASE | re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -202,24 +203,13 @@ def parse_health(value: Any) -> HealthCheck | None:
 def parse_prop(key: str, value: Any, files: dict[str, str]) -> Prop:
     """A prop with its type; ``files`` maps a file() argument to its base64 content."""
     text = _text(value)
-    match = _TYPED_PROP.fullmatch(text.strip())
-    if match is None:
+    found = typed(text)
+    if found is None:
         return Prop(key, "string", text)
-    kind = match.group(1).lower()
-    inner = match.group(2)
+    kind, inner = found
     if kind == "file":
         return Prop(key, "file", files[inner.strip()])
     return Prop(key, "endpoint" if kind == "endpoint" else "string", inner)
-
-
-def file_prop_argument(value: Any) -> str | None:
-    """The path inside ``file(...)``, or None when the prop is not a file prop."""
-    if not isinstance(value, str):  # a number or a boolean; a list or mapping fails the schema
-        return None
-    match = _TYPED_PROP.fullmatch(value.strip())
-    if match is None or match.group(1).lower() != "file":
-        return None
-    return match.group(2).strip()
 
 
 def parse_secrets(value: Any) -> Secrets | None:

@@ -14,10 +14,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hyscale_tasks.spec.model import file_prop_argument
-from hyscale_tasks.spec.yamlfile import JsonPath
+from hyscale_tasks.spec.typed_props import file_prop_argument
+
+if TYPE_CHECKING:  # (a type only: task loading reads no YAML when the specs are unchanged)
+    from hyscale_tasks.spec.yamlfile import JsonPath
 
 OUTSIDE_OPT_IN = "HYSCALE_ALLOW_OUTSIDE_FILES"
 

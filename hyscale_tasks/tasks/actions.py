@@ -8,7 +8,9 @@ record damaged after the run makes its own stage run again.
 
 doit imports this module when it loads the tasks, so a stage imports what it alone needs in its
 own body when that is costly: the docker SDK, the kubernetes client, jsonschema and jinja2 must
-not be loaded by ``doit list`` or a no-op run (tests/tasks/test_loading.py).
+not be loaded by ``doit list`` or a no-op run (tests/tasks/test_loading.py), and neither the
+YAML parser nor the spec model (~20 ms), which a load with unchanged specs does without
+(tasks/discovery.py).
 """
 
 from __future__ import annotations
@@ -25,10 +27,7 @@ from hyscale_tasks.errors import HyscaleError
 from hyscale_tasks.files import PRIVATE, write_output_set
 from hyscale_tasks.image.credentials import find_credentials
 from hyscale_tasks.image.names import pinned_reference
-from hyscale_tasks.manifests.base import PullSecret
-from hyscale_tasks.spec.model import service_from_record
 from hyscale_tasks.spec.profiles import find_profile
-from hyscale_tasks.spec.yamlfile import load_mapping
 from hyscale_tasks.stage_records import (
     note_decision,
     note_pinned_image,
@@ -77,6 +76,8 @@ def spec_stage(spec_path: str, profile: str | None, app: str, build_spec_record:
 
 
 def _service_name(spec: Path) -> str:
+    from hyscale_tasks.spec.yamlfile import load_mapping  # (the YAML parser: module doc)
+
     document = load_mapping(spec, "service spec")
     return str(document.data.get("name", spec.name.split(".", 1)[0]))
 
@@ -98,7 +99,9 @@ def manifests_stage(deploy_spec_record: str, push_record: str, folder: str, inde
 
 def render_manifests(deploy_spec_record: str, push_record: str, folder: str, index: str,
                      quiet: bool = False) -> None:
-    # (the plugins, ~20 modules: needed only when manifests are rendered, never to load tasks)
+    # (the plugins, ~20 modules, and the spec model: needed only when manifests are rendered,
+    # never to load tasks)
+    from hyscale_tasks.manifests.base import PullSecret
     from hyscale_tasks.manifests.render import render_record
 
     record = read_deploy_spec(Path(deploy_spec_record))
@@ -152,6 +155,7 @@ def _say(message: str) -> None:
 def deploy_stage(deploy_spec_record: str, push_record: str, manifests_folder: str,
                  manifests_index: str, namespace: str, deploy_record: str, log: str) -> None:
     from hyscale_tasks.cluster.deploy import run_deploy  # (imports the kubernetes client)
+    from hyscale_tasks.spec.model import service_from_record  # (module doc)
 
     # Under `doit -n`, the render may have run before this run's push: render again if the
     # digest it pinned is not the pushed one (a no-op when it is), so a deploy never applies

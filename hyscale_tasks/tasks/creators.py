@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 from doit.tools import config_changed
@@ -25,7 +24,7 @@ from hyscale_tasks.paths import ServicePaths, service_paths
 from hyscale_tasks.spec.references import outside_allowed
 from hyscale_tasks.tasks import actions, signals
 from hyscale_tasks.tasks.context import Context, loading, named_profile_files, project_dir, resolve
-from hyscale_tasks.tasks.discovery import ServiceEntry, discover, spec_files
+from hyscale_tasks.tasks.discovery import ServiceEntry, discover_kept, signature
 from hyscale_tasks.tasks.names import task_name
 from hyscale_tasks.tasks.reporter import ConsoleReporter
 from hyscale_tasks.tasks.uptodate import (
@@ -52,10 +51,12 @@ def _services() -> tuple[Context, list[ServiceEntry]]:
 def _discover(ctx: Context) -> list[ServiceEntry]:
     app_dir = ctx.apps_dir / ctx.app
     profile_files = tuple(sorted(named_profile_files().items()))
-    key = (app_dir, ctx.profile, profile_files, _signature(app_dir, [f for _, f in profile_files]))
+    seen = signature(app_dir, [f for _, f in profile_files])
+    key = (app_dir, ctx.profile, profile_files, seen)
     if key not in _DISCOVERED:
         with loading():
-            _DISCOVERED[key] = discover(app_dir, ctx.profile)
+            _DISCOVERED[key] = discover_kept(app_dir, ctx.profile, seen,
+                                             ctx.app_home / "cache" / "services.json")
     return _DISCOVERED[key]
 
 
@@ -63,19 +64,6 @@ def _discover(ctx: Context) -> list[ServiceEntry]:
 # key holds the specs' and profiles' stat, so a process that loads tasks twice (the hyscale
 # command) sees edits made in between.
 _DISCOVERED: dict[tuple[Any, ...], list[ServiceEntry]] = {}
-
-
-def _signature(app_dir: Path, profile_files: list[Path]) -> tuple[tuple[str, int, int], ...]:
-    found = []
-    for spec in spec_files(app_dir):
-        for path in (spec, *spec.parent.glob("*.hprof"), *spec.parent.glob("profiles/*.hprof"),
-                     *profile_files):
-            try:
-                stat = path.stat()
-            except OSError:
-                continue
-            found.append((str(path), stat.st_mtime_ns, stat.st_size))
-    return tuple(sorted(set(found)))
 
 
 def _settings(**settings: Any) -> Any:
