@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from kubernetes import client
+from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
 
 from hyscale_tasks.cluster.apply import delete_object, dynamic
 from hyscale_tasks.cluster.client import Cluster, ClusterError, api_errors
@@ -92,9 +93,10 @@ def undeploy_service(cluster: Cluster, namespace: str, app: str, service: str,
     deleted = 0
     for kind, api_version in kinds:
         try:
-            resource = dyn.resources.get(api_version=api_version, kind=kind)
-        except Exception:  # a kind the cluster no longer serves has nothing left to delete
-            continue
+            with api_errors(f"find {kind} ({api_version}) in the API discovery"):
+                resource = dyn.resources.get(api_version=api_version, kind=kind)
+        except (ResourceNotFoundError, NotFoundError):
+            continue  # a kind the cluster no longer serves holds nothing left to delete
         with api_errors(f"list {kind} of {service}"):
             items = resource.get(namespace=namespace, label_selector=selector(app, service)).items
         for item in items:
