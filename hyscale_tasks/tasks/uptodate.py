@@ -91,8 +91,8 @@ def registry_serves(push: PushRecord) -> bool:
 
         try:
             image = ImageName(str(push["registry"]), str(push["repository"]), str(push["tag"]))
-            registry = image.host if image.host != "docker.io" else None
-            _REGISTRY_ANSWERS[key] = served_digest(image, find_credentials(registry)) == push["digest"]
+            _REGISTRY_ANSWERS[key] = served_digest(image, find_credentials(image.host)) == \
+                push["digest"]
         except RegistryUnavailableError as down:
             lines.warn(f"Registry {down.registry} is unavailable (it {down.what}): taking "
                        f"{image.reference}@{push['digest']} as still pushed; nothing is pushed "
