@@ -91,7 +91,8 @@ def _make(spec: BuildSpecRecord, inputs: reuse.BuildInputs, log: StreamLog) -> I
     assert inputs.context is not None and inputs.dockerfile is not None
     request = builder.BuildRequest(inputs.context, inputs.dockerfile, _local_tag(spec),
                                    inputs.buildargs or {}, inputs.target,
-                                   {INPUTS_LABEL: inputs.digest})
+                                   {INPUTS_LABEL: inputs.digest},
+                                   generated=inputs.decision == "generate")
     return _here(spec, inputs, builder.build(client, request, log))
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import docker
 import pytest
 
+from hyscale_tasks.image.inputs import INPUTS_LABEL
 from testing.image_app import DOCKERFILE, app_name, fetch_from_container, make_app, run_in_image
 from testing.registry import Registry
 from testing.relay import Relay
@@ -55,7 +56,9 @@ def test_generated_dockerfile_is_built_pushed_and_its_digest_recorded(
     local = docker_client.images.get(web.local_tag("web"))
     remote = docker_client.images.get(f"{registry.host}/{repository}:1.0")
     assert local.id == remote.id == pushed["imageId"] == web.build_record("web")["imageId"]
+    # both labels, put into the generated Dockerfile as one step (image/build.py)
     assert local.labels.get("imageowner") == "hyscale"
+    assert local.labels.get(INPUTS_LABEL, "").startswith("sha256:")
     assert f"{registry.host}/{repository}@{pushed['digest']}" in remote.attrs["RepoDigests"]
     reference = f"{registry.host}/{repository}:1.0@{pushed['digest']}"
     assert pushed["reference"] == reference
@@ -89,7 +92,8 @@ def test_build_log_and_push_log_hold_what_docker_said(web: Workspace, registry: 
 
 def test_verbose_echoes_the_build_log_to_the_console(web: Workspace, registry: Registry) -> None:
     first = web.results[0]
-    assert f"Step 1/9 : FROM {registry.stack_image}" in first.stderr  # 9: the inputs label
+    # 8: the generated Dockerfile's 7 and one LABEL for the owner and inputs labels
+    assert f"Step 1/8 : FROM {registry.stack_image}" in first.stderr
     assert "Successfully built" in first.stderr
     assert f"The push refers to repository [{registry.host}/{web.repository('web')}]" in first.stderr
 
@@ -125,6 +129,9 @@ def test_user_dockerfile_is_built_with_its_args_and_target(
     assert first.executed == ["spec:api", "dockerfile:api", "build:api", "push:api"]
     assert api.build_record("api")["decision"] == "user-dockerfile"
     pushed = api.push_record("api")
+    # a user's Dockerfile is sent as it is: the labels are build options (HyScale's --label)
+    labels = docker_client.images.get(pushed["reference"].split("@")[0]).labels
+    assert labels.get("imageowner") == "hyscale" and labels.get(INPUTS_LABEL, "").startswith("sha256:")
     assert registry.served_digest(api.repository("api"), "1.0") == pushed["digest"]
     output = run_in_image(docker_client, pushed["reference"], INSPECT).split("\n")
     assert output[0] == "hello from a build arg"  # args
