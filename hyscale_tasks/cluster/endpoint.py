@@ -174,6 +174,15 @@ def get_json(endpoint: Endpoint, path: str, query: list[tuple[str, str]] | None 
 _CONNECTIONS: dict[str, Any] = {}  # server -> one kept-alive connection for the process's reads
 
 
+def _forget_connections_in_child() -> None:
+    # A forked process (a doit worker) must not read on its parent's TLS connection, as both
+    # would use one stream: it opens its own.
+    _CONNECTIONS.clear()
+
+
+os.register_at_fork(after_in_child=_forget_connections_in_child)
+
+
 def _connection(endpoint: Endpoint) -> Any:
     if endpoint.server not in _CONNECTIONS:
         url = urlsplit(endpoint.server)

@@ -10,14 +10,20 @@ these reads need.
 
 from __future__ import annotations
 
+import os
+import threading
 import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hyscale_tasks.cluster import endpoint
 from hyscale_tasks.cluster.objects import ObjectRef, object_version
 from hyscale_tasks.labels import APP_LABEL, MANIFEST_DIGEST
-from hyscale_tasks.stage_records import last_deploy, write_deploy
+from hyscale_tasks.read_thread import ReadThread
+from hyscale_tasks.stage_records import last_deploy, read_manifests, write_deploy
 
 if TYPE_CHECKING:
     from hyscale_tasks.cluster.client import Cluster
@@ -28,7 +34,13 @@ _PLURALS = {"Ingress": "ingresses", "NetworkPolicy": "networkpolicies",
             "HorizontalPodAutoscaler": "horizontalpodautoscalers"}
 
 # (kubeconfig, namespace, app label, collection path) -> the listed objects by name
-_LISTINGS: dict[tuple[str, str, str, str], dict[str, dict[str, Any]]] = {}
+Key = tuple[str, str, str, str]
+_LISTINGS: dict[Key, dict[str, dict[str, Any]]] = {}
+# The reads through the kept endpoint, all in one thread on its one connection; those queued
+# ahead of the checks that need them (:func:`read_ahead`) by key until a check takes them.
+CLUSTER_READS = ReadThread("cluster-reads")
+_QUEUED: dict[Key, Future[dict[str, dict[str, Any]]]] = {}
+_AHEAD_FAILED = threading.Event()
 
 
 class Reader:
@@ -47,6 +59,12 @@ class Reader:
         return self.answered_at is not None and time.monotonic() - self.answered_at < seconds
 
     @property
+    def kept_endpoint(self) -> endpoint.Endpoint | None:
+        """The endpoint kept from an earlier run, while it answers (None: reads go through the
+        official client)."""
+        return self._endpoint
+
+    @property
     def context(self) -> str:
         return self._endpoint.context if self._endpoint is not None else self.cluster().context
 
@@ -60,9 +78,11 @@ class Reader:
 
     def get(self, path: str, query: list[tuple[str, str]] | None = None,
             **path_params: str) -> dict[str, Any] | None:
-        if self._endpoint is not None:
+        kept = self._endpoint
+        if kept is not None:
             try:
-                found = endpoint.get_json(self._endpoint, path, query, **path_params)
+                found = CLUSTER_READS.call(
+                    lambda: endpoint.get_json(kept, path, query, **path_params))
                 self.answered_at = time.monotonic()
                 return found
             except endpoint.EndpointUnusableError:
@@ -168,32 +188,98 @@ def remember_versions(record: Path, cluster: Cluster, namespace: str,
 def forget_listings() -> None:
     """After a deploy wrote to the cluster, what this process listed before is stale."""
     _LISTINGS.clear()
+    _QUEUED.clear()  # (read before the writes, or during them)
+
+
+def read_ahead(services: Iterable[tuple[Path, Path, str]]) -> None:
+    """Queue in :data:`CLUSTER_READS`, in this order, every read :func:`drift` will make for
+    these services (deploy record, manifests index, namespace) that has no answer yet, so that
+    they are made while doit checks other tasks (:mod:`hyscale_tasks.read_thread`). Only through
+    the kept endpoint: without one, a check reads through the official client when it asks."""
+    cluster = reader()
+    if cluster.kept_endpoint is None:
+        return
+    for record, index, namespace in services:
+        try:
+            rendered = read_manifests(index)["files"]
+        except (OSError, ValueError, KeyError):
+            continue
+        checkable = _checkable(record, namespace, rendered)
+        if isinstance(checkable, str):
+            continue
+        _, app_label, objects = checkable
+        for ref in objects:
+            key, read = _read_of(cluster, namespace, app_label, ref)
+            if key not in _LISTINGS and key not in _QUEUED:
+                _QUEUED[key] = CLUSTER_READS.submit(partial(_ahead, read, cluster.kept_endpoint))
+
+
+def _ahead(read: Callable[[Get], dict[str, dict[str, Any]]],
+           kept: endpoint.Endpoint) -> dict[str, dict[str, Any]]:
+    """A queued read. Once one failed (a cluster that does not answer: each would wait for the
+    connect timeout), the others fail at once; the check that needs one asks itself, and says
+    why, or goes through the official client."""
+    if _AHEAD_FAILED.is_set():
+        raise endpoint.EndpointUnusableError("an earlier read ahead failed")
+    try:
+        return read(partial(endpoint.get_json, kept))
+    except Exception:
+        _AHEAD_FAILED.set()
+        raise
+
+
+Get = Callable[..., "dict[str, Any] | None"]
+
+
+def _read_of(cluster: Reader, namespace: str, app_label: str, ref: ObjectRef,
+             by_name: bool = False) -> tuple[Key, Callable[[Get], dict[str, dict[str, Any]]]]:
+    """The key of the read that finds ``ref``, and the read itself (given a GET): a listing of
+    its kind by the app's label, or the object by name (one shared by apps has no app label)."""
+    path = _path(ref)
+    if by_name or ref.shared:
+        def one_object(get: Get) -> dict[str, dict[str, Any]]:
+            found = get(path + "/{name}", namespace=namespace, name=ref.name)
+            return {ref.name: found} if found is not None else {}
+        return (str(cluster.kubeconfig), namespace, "", f"{path}/{ref.name}"), one_object
+    query = [("labelSelector", f"{APP_LABEL}={app_label}")] if app_label else None
+
+    def listing(get: Get) -> dict[str, dict[str, Any]]:
+        listed = get(path, query, namespace=namespace) or {}
+        return {str(item["metadata"]["name"]): item
+                for item in listed.get("items") or [] if isinstance(item, dict)}
+    return (str(cluster.kubeconfig), namespace, app_label, path), listing
+
+
+def _answer(cluster: Reader, key: Key,
+            read: Callable[[Get], dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """The read's answer, once per run: queued ahead, or made now."""
+    if key not in _LISTINGS:
+        queued = _QUEUED.pop(key, None)
+        try:
+            if queued is None:
+                raise LookupError
+            _LISTINGS[key] = queued.result()
+            cluster.answered_at = time.monotonic()
+        except Exception:  # none queued, or it failed: ask now, which says why or falls back
+            _LISTINGS[key] = read(cluster.get)
+    return _LISTINGS[key]
 
 
 def _find(cluster: Reader, namespace: str, app_label: str, ref: ObjectRef) -> dict[str, Any] | None:
-    path = _path(ref)
-    key = (str(cluster.kubeconfig), namespace, app_label, path)
-    if ref.shared:
-        return _by_name(cluster, namespace, path, ref.name)  # shared by apps: no app label
-    if key not in _LISTINGS:
-        query = [("labelSelector", f"{APP_LABEL}={app_label}")] if app_label else None
-        listing = cluster.get(path, query, namespace=namespace) or {}
-        _LISTINGS[key] = {str(item["metadata"]["name"]): item
-                          for item in listing.get("items") or [] if isinstance(item, dict)}
-    found = _LISTINGS[key].get(ref.name)
-    if found is None and app_label:
+    found = _answer(cluster, *_read_of(cluster, namespace, app_label, ref)).get(ref.name)
+    if found is None and app_label and not ref.shared:
         # Not labelled as the app (a snippet may add such an object), or gone: ask by name.
-        found = _by_name(cluster, namespace, path, ref.name)
+        found = _answer(cluster, *_read_of(cluster, namespace, app_label, ref, by_name=True)) \
+            .get(ref.name)
     return found
 
 
-def _by_name(cluster: Reader, namespace: str, path: str, name: str) -> dict[str, Any] | None:
-    """One object, read once per run for every service that applied it."""
-    key = (str(cluster.kubeconfig), namespace, "", f"{path}/{name}")
-    if key not in _LISTINGS:
-        found = cluster.get(path + "/{name}", namespace=namespace, name=name)
-        _LISTINGS[key] = {name: found} if found is not None else {}
-    return _LISTINGS[key].get(name)
+def _forget_queued_in_child() -> None:
+    # A forked process (a doit worker) has no read thread: nothing queued will be answered.
+    _QUEUED.clear()
+
+
+os.register_at_fork(after_in_child=_forget_queued_in_child)
 
 
 def _path(ref: ObjectRef) -> str:

@@ -7,12 +7,16 @@ an exception in a probe aborts the whole doit run.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
+from concurrent.futures import Future
+from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
 from hyscale_tasks import lines
 from hyscale_tasks.files import output_set_intact, sha256_file
+from hyscale_tasks.read_thread import ReadThread
 from hyscale_tasks.stage_records import (
     PushRecord,
     decide,
@@ -83,27 +87,113 @@ def registry_serves(push: PushRecord) -> bool:
     anyway: the image it served last time is taken as still there, with a warning, so a deploy
     that has nothing to push goes on without it (the cluster pulls from it later, and the
     rollout wait says so if it cannot)."""
-    key = (push.get("registry"), push.get("repository"), push.get("tag"), push.get("digest"))
+    _registry_ahead()
+    key = _registry_key(push)
     if key not in _REGISTRY_ANSWERS:
-        from hyscale_tasks.image.credentials import find_credentials
-        from hyscale_tasks.image.names import ImageName
-        from hyscale_tasks.image.registry import RegistryUnavailableError, served_digest
-
-        try:
-            image = ImageName(str(push["registry"]), str(push["repository"]), str(push["tag"]))
-            _REGISTRY_ANSWERS[key] = served_digest(image, find_credentials(image.host)) == \
-                push["digest"]
-        except RegistryUnavailableError as down:
-            lines.warn(f"Registry {down.registry} is unavailable (it {down.what}): taking "
-                       f"{image.reference}@{push['digest']} as still pushed; nothing is pushed "
-                       "now.")
-            _REGISTRY_ANSWERS[key] = True
-        except Exception:  # a probe must never raise; "not sure" means run the stage
-            _REGISTRY_ANSWERS[key] = False
+        queued = _REGISTRY_QUEUED.pop(key, None)
+        served, warning = queued.result() if queued is not None else _ask_registry(push)
+        if warning:
+            lines.warn(warning)
+        _REGISTRY_ANSWERS[key] = served
     return _REGISTRY_ANSWERS[key]
 
 
+def _registry_key(push: PushRecord) -> tuple[Any, ...]:
+    return (push.get("registry"), push.get("repository"), push.get("tag"), push.get("digest"))
+
+
+def _ask_registry(push: PushRecord) -> tuple[bool, str | None]:
+    """:func:`_served`, with the login looked up now."""
+    from hyscale_tasks.image.credentials import find_credentials
+
+    try:
+        login = find_credentials(_host(push))
+    except Exception:  # a probe must never raise; "not sure" means run the stage
+        return False, None
+    return _served(push, login)
+
+
+def _host(push: PushRecord) -> str:
+    from hyscale_tasks.image.names import ImageName
+
+    return ImageName(str(push["registry"]), str(push["repository"]), str(push["tag"])).host
+
+
+def _served(push: PushRecord, login: Any) -> tuple[bool, str | None]:
+    """Whether the registry serves the pushed digest, and a warning to print with the answer.
+    Never raises (a probe must not). Given the login: a read queued ahead runs in a thread of
+    its own, which must not import the Docker SDK (a credential store's lookup does)."""
+    from hyscale_tasks.image.names import ImageName
+    from hyscale_tasks.image.registry import RegistryUnavailableError, served_digest
+
+    try:
+        image = ImageName(str(push["registry"]), str(push["repository"]), str(push["tag"]))
+        return served_digest(image, login) == push["digest"], None
+    except RegistryUnavailableError as down:
+        return True, (f"Registry {down.registry} is unavailable (it {down.what}): taking "
+                      f"{image.reference}@{push['digest']} as still pushed; nothing is pushed "
+                      "now.")
+    except Exception:  # "not sure" means run the stage
+        return False, None
+
+
 _REGISTRY_ANSWERS: dict[tuple[Any, ...], bool] = {}
+REGISTRY_READS = ReadThread("registry-reads")
+_REGISTRY_QUEUED: dict[tuple[Any, ...], Future[tuple[bool, str | None]]] = {}
+# What the run's probes will ask the registry and the cluster, said when their tasks are made:
+# the push records, and each deployed service's (deploy record, manifests index, namespace).
+_PLANNED_PUSHES: dict[Path, None] = {}
+_PLANNED_DEPLOYS: dict[Path, tuple[Path, Path, str]] = {}
+_started: set[str] = set()  # which reads were queued ahead in this process: registry, cluster
+
+
+def read_ahead() -> None:
+    """At the first cluster probe, queue every registry and cluster read the run's probes will
+    make (:mod:`hyscale_tasks.read_thread`), once per process: doit asks the probes one task at a
+    time, and these reads are made while it checks the others."""
+    _registry_ahead()
+    if "cluster" in _started:
+        return
+    _started.add("cluster")
+    try:
+        from hyscale_tasks.cluster.insync import read_ahead as read_cluster_ahead
+
+        read_cluster_ahead(_PLANNED_DEPLOYS.values())
+    except Exception:  # only ever a head start: each probe still asks for what it needs
+        return
+
+
+def _registry_ahead() -> None:
+    """The registry's part of :func:`read_ahead`, also started by the first registry probe (a
+    run that builds and pushes without deploying asks the cluster nothing)."""
+    if "registry" in _started:
+        return
+    _started.add("registry")
+    try:
+        from hyscale_tasks.image.credentials import find_credentials
+
+        logins: dict[str, Any] = {}
+        for record in _PLANNED_PUSHES:
+            pushed = last_push(record)
+            if pushed is None or not pushed.get("digest"):
+                continue
+            key = _registry_key(pushed)
+            if key in _REGISTRY_ANSWERS or key in _REGISTRY_QUEUED:
+                continue
+            host = _host(pushed)
+            if host not in logins:  # looked up here: the SDK may be needed for it
+                logins[host] = find_credentials(host)
+            _REGISTRY_QUEUED[key] = REGISTRY_READS.submit(partial(_served, pushed, logins[host]))
+    except Exception:  # only ever a head start: each probe still asks for what it needs
+        return
+
+
+def _forget_queued_in_child() -> None:
+    # A forked process (a doit worker) has no read thread: nothing queued will be answered.
+    _REGISTRY_QUEUED.clear()
+
+
+os.register_at_fork(after_in_child=_forget_queued_in_child)
 
 
 class ImageAvailable:
@@ -115,6 +205,7 @@ class ImageAvailable:
     def __init__(self, build_record: Path, push_record: Path) -> None:
         self.build_record = build_record
         self.push_record = push_record
+        _PLANNED_PUSHES[push_record] = None
 
     def __call__(self, task: Any, values: Any) -> bool:
         # (missing or damaged: the stage that writes it is stale)
@@ -176,6 +267,7 @@ class RegistryServes:
     def __init__(self, build_record: Path, push_record: Path) -> None:
         self.build_record = build_record
         self.push_record = push_record
+        _PLANNED_PUSHES[push_record] = None
 
     def __call__(self, task: Any, values: Any) -> bool:
         built = last_build(self.build_record)
@@ -258,11 +350,13 @@ class ClusterAnswers:
         self.record = record
         self.manifests_index = manifests_index
         self.namespace = namespace
+        _PLANNED_DEPLOYS[record] = (record, manifests_index, namespace)
 
     def __call__(self, task: Any, values: Any) -> bool:
         spec = last_build_spec(self.build_spec)
         if spec is not None and decide(spec["image"]) == "prebuilt-image":
             return True  # a prebuilt image: the deploy itself is the first to need the cluster
+        read_ahead()
         try:
             from hyscale_tasks.cluster.reachable import check
 
@@ -285,8 +379,10 @@ class ClusterInSync:
         self.manifests_index = manifests_index
         self.namespace = namespace
         self.drift: str | None = None
+        _PLANNED_DEPLOYS[record] = (record, manifests_index, namespace)
 
     def __call__(self, task: Any, values: Any) -> bool:
+        read_ahead()
         try:
             from hyscale_tasks.cluster.insync import drift
 
