@@ -36,7 +36,7 @@ from hyscale_tasks.stage_records import (
     read_manifests,
 )
 from hyscale_tasks.tasks.uptodate import records_written, rendered_manifests
-from hyscale_tasks.tasks.warmup import import_cluster_code
+from hyscale_tasks.tasks.warmup import import_cluster_code, import_if_deploying
 
 P = ParamSpec("P")
 Values = dict[str, Any]  # what a python-action returns for doit to keep with the task
@@ -64,6 +64,7 @@ def spec_stage(spec_path: str, profile: str | None, app: str, build_spec_record:
     """``profile_file``: the profile by path (the hyscale CLI's -p), instead of by name."""
     from hyscale_tasks.spec.records import make_records, write_records  # (imports jsonschema)
 
+    import_if_deploying()  # (tasks/warmup.py)
     spec = Path(spec_path)
     profile_path = Path(profile_file) if profile_file else None
     if profile_path is None and profile is not None:

@@ -7,6 +7,12 @@ process runs it: ``doit`` without ``-n`` runs every stage in the doit process, `
 worker, so the deploy finds the import done. Under ``-n N`` the deploy may run in another worker;
 that worker imports the client itself, as it would have anyway, and the import here cost only
 CPU the build left idle (a worker that runs a build of a first deploy runs deploys too).
+
+Without a build (a prop changed), the deploy's worker first validates the spec and renders the
+manifests, then waits while the doit process checks the other services' stages: the spec stage
+starts the import too, when the run deploys (:func:`expect_deploy`: the reporter says so
+before any stage runs and before doit forks its workers), so the wait is spent on it. A render
+(``doit``, ``doit manifests``) imports nothing.
 """
 
 from __future__ import annotations
@@ -14,9 +20,25 @@ from __future__ import annotations
 import importlib
 import sys
 import threading
+from collections.abc import Iterable
+
+from hyscale_tasks.tasks.names import split_task_name
 
 CLUSTER_CODE = "hyscale_tasks.cluster.deploy"
+DEPLOY = "deploy"
 _started: set[str] = set()
+_deploying: list[bool] = []
+
+
+def expect_deploy(selected_tasks: Iterable[str]) -> None:
+    """Note whether this run's tasks include a deploy (``deploy``, ``deploy:web``)."""
+    _deploying[:] = [any(split_task_name(name)[0] == DEPLOY for name in selected_tasks)]
+
+
+def import_if_deploying() -> None:
+    """:func:`import_cluster_code` when the run deploys (module doc)."""
+    if any(_deploying):
+        import_cluster_code()
 
 
 def import_cluster_code() -> None:
