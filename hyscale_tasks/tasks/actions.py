@@ -36,7 +36,7 @@ from hyscale_tasks.stage_records import (
     read_manifests,
 )
 from hyscale_tasks.tasks.uptodate import records_written, rendered_manifests
-from hyscale_tasks.tasks.warmup import import_cluster_code, import_if_deploying
+from hyscale_tasks.tasks.warmup import import_cluster_code, settle
 
 P = ParamSpec("P")
 Values = dict[str, Any]  # what a python-action returns for doit to keep with the task
@@ -45,6 +45,7 @@ Values = dict[str, Any]  # what a python-action returns for doit to keep with th
 def reports_errors(action: Callable[P, Values | None]) -> Callable[P, TaskFailed | Values | None]:
     @functools.wraps(action)
     def run(*args: P.args, **kwargs: P.kwargs) -> TaskFailed | Values | None:
+        settle()  # no stage imports while a warm-up does (tasks/warmup.py)
         try:
             return action(*args, **kwargs)
         except HyscaleError as exc:
@@ -64,7 +65,6 @@ def spec_stage(spec_path: str, profile: str | None, app: str, build_spec_record:
     """``profile_file``: the profile by path (the hyscale CLI's -p), instead of by name."""
     from hyscale_tasks.spec.records import make_records, write_records  # (imports jsonschema)
 
-    import_if_deploying()  # (tasks/warmup.py)
     spec = Path(spec_path)
     profile_path = Path(profile_file) if profile_file else None
     if profile_path is None and profile is not None:

@@ -31,7 +31,6 @@ from typing import Any, TextIO
 from doit.reporter import ConsoleReporter as DoitConsoleReporter
 
 from hyscale_tasks import log
-from hyscale_tasks.tasks import warmup
 from hyscale_tasks.tasks.names import split_task_name
 from hyscale_tasks.tasks.reasons import UP_TO_DATE, ReasonBook
 
@@ -124,7 +123,6 @@ class LoggingReporter:
 
     def initialize(self, tasks: dict[str, Any], selected_tasks: list[str]) -> None:
         self.inner.initialize(tasks, selected_tasks)
-        warmup.expect_deploy(selected_tasks)
         if self._own_book:
             self.book.watch(tasks)
         log.open_run_log(log.command_line(sys.argv))
