@@ -22,7 +22,7 @@ from hyscale_tasks.image.credentials import (
 )
 from hyscale_tasks.paths import ServicePaths, service_paths
 from hyscale_tasks.spec.references import outside_allowed
-from hyscale_tasks.tasks import actions, signals
+from hyscale_tasks.tasks import actions, quick_exit, signals
 from hyscale_tasks.tasks.context import Context, loading, named_profile_files, project_dir, resolve
 from hyscale_tasks.tasks.discovery import ServiceEntry, discover_kept, signature
 from hyscale_tasks.tasks.names import task_name
@@ -259,6 +259,7 @@ def doit_config() -> dict[str, Any]:
     events go to the tool log through the reporter (tasks/reporter.py): doit's console one
     unless ``-r`` names another."""
     signals.install()
+    quick_exit.install()
     ctx = resolve(project_dir())
     with loading():
         registry_config()  # read and checked now: a bad value is one error, before any stage
