@@ -153,7 +153,7 @@ class ContextHashes(TypedDict):
 class StatusRecord(TypedDict):
     """``state/status.json`` and the app's ``status.json``."""
 
-    services: list[dict[str, Any]]  # cluster/status.py ServiceStatus.to_json, one per service
+    services: list[dict[str, Any]]  # cluster/tables.py ServiceStatus.to_json, one per service
 
 
 # What in image.buildSpec a generated Dockerfile adds to the stack image.

@@ -49,6 +49,7 @@ from hyscale_tasks.cluster.objects import (
 )
 from hyscale_tasks.cluster.replace import (
     REPLACEABLE,
+    cannot_change,
     delete_and_wait,
     immutable_fields,
     replace,
@@ -209,8 +210,8 @@ def apply_object(resource: Any, namespace: str, body: dict[str, Any], live: dict
             raise ClusterError(f"Kubernetes refused to apply {what}: {describe(exc)}") from None
         if body["kind"] not in REPLACEABLE:
             raise ClusterError(
-                f"Kubernetes cannot change {', '.join(fields)} of {what} in place, and replacing "
-                f"it would lose its data: {describe(exc)}", "put the spec back, or delete "
+                f"{cannot_change(fields, what)}, and replacing it would lose its data: "
+                f"{describe(exc)}", "put the spec back, or delete "
                 f"{what} yourself (kubectl delete) once its data is safe, and deploy again.") \
                 from None
         report(f"{what} replaced: {why(fields)}")

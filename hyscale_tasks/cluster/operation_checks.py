@@ -6,6 +6,10 @@ nothing: the command checks before anything is loaded.
 
 from __future__ import annotations
 
+# HyScale's words for a service scaled to 0: the rollout wait says it and returns, the logs
+# refuse with it.
+ZERO_REPLICAS = "Service has zero replicas"
+
 
 def scale_problem(up: int | None, down: int | None, to: int | None) -> str | None:
     """What HyScale says of a replica count it refuses (None: not given)."""

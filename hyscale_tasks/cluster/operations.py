@@ -14,7 +14,7 @@ from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
 from hyscale_tasks.cluster.apply import delete_object, dynamic
 from hyscale_tasks.cluster.client import Cluster, ClusterError, api_errors
 from hyscale_tasks.cluster.objects import ObjectRef
-from hyscale_tasks.cluster.operation_checks import scale_problem
+from hyscale_tasks.cluster.operation_checks import ZERO_REPLICAS, scale_problem
 from hyscale_tasks.cluster.pods import aggregated_status, list_pods, selector
 from hyscale_tasks.cluster.reads import WORKLOAD_PATHS, Reads
 from hyscale_tasks.cluster.status import age, find_workload, state_of
@@ -45,7 +45,7 @@ def service_logs(cluster: Cluster, namespace: str, app: str, service: str, lines
     elif not pods:
         if find_workload(cluster.api, namespace, app, service) is None:
             raise ClusterError("Service is not created. Check service status for more information")
-        raise ClusterError("Service has zero replicas")
+        raise ClusterError(ZERO_REPLICAS)
     else:
         chosen = max(pods, key=lambda p: str(p.metadata.creation_timestamp or ""))
     name = chosen.metadata.name

@@ -81,7 +81,12 @@ def why(fields: list[str]) -> str:
     said = [_CHANGED.get(field.split("[")[0], "") for field in fields]
     if all(said):
         return ", ".join(dict.fromkeys(said))
-    return f"Kubernetes cannot change {', '.join(fields)} in place"
+    return cannot_change(fields)
+
+
+def cannot_change(fields: list[str], what: str = "") -> str:
+    """``Kubernetes cannot change <fields> [of <what>] in place``."""
+    return f"Kubernetes cannot change {', '.join(fields)}{f' of {what}' if what else ''} in place"
 
 
 def replace(resource: Any, namespace: str, name: str, what: str,

@@ -58,6 +58,7 @@ from hyscale_tasks.cluster.diagnose import (
     diagnose,
 )
 from hyscale_tasks.cluster.diagnosis import Diagnosis
+from hyscale_tasks.cluster.operation_checks import ZERO_REPLICAS
 from hyscale_tasks.cluster.pods import (
     TEMPLATE_HASH,
     ContainerState,
@@ -206,7 +207,7 @@ def wait_for_rollout(api: client.ApiClient, namespace: str, app: str, kind: str,
     workload = read_workload(reads, kind, namespace, name)
     replicas = workload.spec.replicas if workload.spec.replicas is not None else 1
     if replicas == 0:
-        report("Service has zero replicas")
+        report(ZERO_REPLICAS)
         return None
     limit = deadline_seconds(replicas)
     deadline = time.monotonic() + limit
