@@ -23,6 +23,7 @@ from doit.exceptions import InvalidCommand
 from hyscale_tasks.cli.exits import InvalidInputError
 from hyscale_tasks.errors import HyscaleError
 from hyscale_tasks.tasks import creators, graph
+from hyscale_tasks.tasks.backend import KeptWhenNotRun
 from hyscale_tasks.tasks.context import Context, forget_resolved, resolve
 from hyscale_tasks.tasks.discovery import ServiceEntry, discover
 from hyscale_tasks.tasks.reporter import LoggingReporter
@@ -86,27 +87,6 @@ def load(target: Target) -> tuple[Context, list[ServiceEntry]]:
             raise InvalidInputError(str(exc)) from None
 
 
-class _KeptWhenNotRun:
-    """The run's state database, except that a task that did not run keeps its record.
-
-    Under ``--continue`` doit deletes the record of every task a failure kept from running (its
-    UnmetDependency: a service's push and deploy after its build failed), so the next run would
-    redo them although nothing they read changed: a push, an apply and a rollout wait. Without
-    ``--continue`` doit keeps those records; so does this. A task that ran and failed still loses
-    its record, and runs again next time. The command's runs are serial, in this process (no
-    ``-n``), so ``task.executed`` says whether a task ran."""
-
-    def __init__(self, database: Any) -> None:
-        self._database = database
-
-    def remove_success(self, task: Any) -> None:
-        if task.executed:
-            self._database.remove_success(task)
-
-    def __getattr__(self, name: str) -> Any:  # every other use of the database, as it is
-        return getattr(self._database, name)
-
-
 class _Loader(NamespaceTaskLoader):  # type: ignore[misc]  # doit ships no type hints
     def __init__(self, namespace: dict[str, Any], config: dict[str, Any]) -> None:
         super().__init__()
@@ -119,8 +99,8 @@ class _Loader(NamespaceTaskLoader):  # type: ignore[misc]  # doit ships no type 
 
     def load_tasks(self, cmd: Any, pos_args: list[str]) -> Any:
         # doit opens the run's state database just before it loads the tasks, and has no other
-        # hook between the two: the run gets it here, as _KeptWhenNotRun.
-        cmd.dep_manager = _KeptWhenNotRun(cmd.dep_manager)
+        # hook between the two: the run gets it here, as KeptWhenNotRun.
+        cmd.dep_manager = KeptWhenNotRun(cmd.dep_manager)
         return super().load_tasks(cmd, pos_args)
 
 

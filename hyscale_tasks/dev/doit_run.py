@@ -16,6 +16,7 @@ from doit.cmd_base import NamespaceTaskLoader
 from doit.doit_cmd import DoitMain
 
 from hyscale_tasks.tasks import creators, graph
+from hyscale_tasks.tasks.backend import KeptWhenNotRun
 from hyscale_tasks.tasks.reporter import JsonLinesReporter
 
 
@@ -26,6 +27,12 @@ class _Loader(NamespaceTaskLoader):  # type: ignore[misc]  # doit ships no type 
 
     def load_doit_config(self) -> dict[str, Any]:
         return {**creators.doit_config(), "reporter": JsonLinesReporter}
+
+    def load_tasks(self, cmd: Any, pos_args: list[str]) -> Any:
+        # A turn of several services runs with --continue: a stage a failure kept from running
+        # keeps its record (tasks/backend.py), so the turn after the fix does not redo it.
+        cmd.dep_manager = KeptWhenNotRun(cmd.dep_manager)
+        return super().load_tasks(cmd, pos_args)
 
 
 def main(argv: list[str]) -> int:

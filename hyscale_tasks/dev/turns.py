@@ -83,8 +83,8 @@ class Turn:
         with self._lock:
             if self._stopped:
                 return outcomes
-            # --continue only for several services: doit forgets the stages after a failed one
-            # when it goes on (their records are deleted), and the fix would run them all again.
+            # --continue only for several services: one failing does not stop the others (the
+            # stages a failure kept from running keep their records: dev/doit_run.py).
             options = ["--continue"] if len(names) > 1 else []
             self._process = self._launch([*options, *self.command.variables, *tasks])
             process = self._process

@@ -88,3 +88,25 @@ class LockedSqliteDB(SqliteDB):  # type: ignore[misc]  # doit ships no type hint
         with self._locked():
             super().remove_all()
             self._conn.commit()
+
+
+class KeptWhenNotRun:
+    """The run's state database, except that a task that did not run keeps its record.
+
+    Under ``--continue`` doit deletes the record of every task a failure kept from running (its
+    UnmetDependency: a service's push and deploy after its build failed), so the next run would
+    redo them although nothing they read changed: a push, an apply and a rollout wait. Without
+    ``--continue`` doit keeps those records; so does this. A task that ran and failed still loses
+    its record, and runs again next time. For runs that are serial, in one process (no ``-n``):
+    the ``hyscale`` command's and the dev loop's; there ``task.executed`` says whether a task
+    ran."""
+
+    def __init__(self, database: Any) -> None:
+        self._database = database
+
+    def remove_success(self, task: Any) -> None:
+        if task.executed:
+            self._database.remove_success(task)
+
+    def __getattr__(self, name: str) -> Any:  # every other use of the database, as it is
+        return getattr(self._database, name)
