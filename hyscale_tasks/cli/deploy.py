@@ -3,6 +3,8 @@
 Both validate every spec first (cli/specs.py), then run the product's tasks for each service:
 ``deploy:<svc>`` (dockerfile, build, push, manifests, deploy, as needed) or ``manifests:<svc>``.
 After each service HyScale's summary: where its files and logs are and where it answers.
+The cluster code is imported where it is used (it imports the kubernetes client): ``generate``
+never needs it, and a spec error is reported without waiting for it.
 """
 
 from __future__ import annotations

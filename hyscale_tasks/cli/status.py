@@ -2,6 +2,8 @@
 
 They read the cluster only (no spec needed): the same functions as ``doit status:<svc>``,
 ``app-status`` and ``replicas:<svc>``, printed as HyScale's tables, or as JSON with ``-o json``.
+Each command imports the cluster code in its body: it imports the kubernetes client, which
+``hyscale --help`` and a refused command line must not wait for.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Python-actions of the operation tasks: thin calls into ``cluster/``, errors as TaskFailed."""
+"""Python-actions of the operation tasks: thin calls into ``cluster/``, errors as TaskFailed.
+
+doit imports this module when it loads the tasks: each action imports the cluster code in its own
+body, as that imports the kubernetes client (``doit list`` and a no-op run must not)."""
 
 from __future__ import annotations
 

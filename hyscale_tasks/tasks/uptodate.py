@@ -3,6 +3,10 @@
 They are objects rather than closures so that ``doit -n 4`` can pickle the tasks, and they have a
 ``__repr__`` because ``doit info`` prints it as the reason a task would run. A probe never raises:
 an exception in a probe aborts the whole doit run.
+
+Loaded with the tasks: a probe imports the image and cluster code it asks in its own body, when
+doit first asks it (``doit list`` asks none; the docker SDK and the kubernetes client are imported
+only where a probe falls back on them).
 """
 
 from __future__ import annotations
@@ -196,16 +200,21 @@ def _forget_queued_in_child() -> None:
 os.register_at_fork(after_in_child=_forget_queued_in_child)
 
 
-class ImageAvailable:
-    """The built image can still be pushed or is still served: the registry has the pushed
-    digest (no Docker call), or else the local image is still there (one Docker call). An
-    image the build found in the registry (a fresh runner's) is available while the registry
-    still serves it for the tag; when it does not, the build looks again, or builds."""
+class _BuiltImageProbe:
+    """A probe of a service's build and push records. Its push record is one the run's probes
+    will ask the registry about: read ahead (:func:`read_ahead`)."""
 
     def __init__(self, build_record: Path, push_record: Path) -> None:
         self.build_record = build_record
         self.push_record = push_record
         _PLANNED_PUSHES[push_record] = None
+
+
+class ImageAvailable(_BuiltImageProbe):
+    """The built image can still be pushed or is still served: the registry has the pushed
+    digest (no Docker call), or else the local image is still there (one Docker call). An
+    image the build found in the registry (a fresh runner's) is available while the registry
+    still serves it for the tag; when it does not, the build looks again, or builds."""
 
     def __call__(self, task: Any, values: Any) -> bool:
         # (missing or damaged: the stage that writes it is stale)
@@ -261,13 +270,8 @@ class ContextUnchanged:
         return "the build context (minus .dockerignore) has the content last built"
 
 
-class RegistryServes:
+class RegistryServes(_BuiltImageProbe):
     """The push is current: same image, and the registry still serves its digest for the tag."""
-
-    def __init__(self, build_record: Path, push_record: Path) -> None:
-        self.build_record = build_record
-        self.push_record = push_record
-        _PLANNED_PUSHES[push_record] = None
 
     def __call__(self, task: Any, values: Any) -> bool:
         built = last_build(self.build_record)
