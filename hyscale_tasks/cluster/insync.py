@@ -255,13 +255,14 @@ def _answer(cluster: Reader, key: Key,
     """The read's answer, once per run: queued ahead, or made now."""
     if key not in _LISTINGS:
         queued = _QUEUED.pop(key, None)
-        try:
-            if queued is None:
-                raise LookupError
-            _LISTINGS[key] = queued.result()
-            cluster.answered_at = time.monotonic()
-        except Exception:  # none queued, or it failed: ask now, which says why or falls back
-            _LISTINGS[key] = read(cluster.get)
+        answer = None
+        if queued is not None:
+            try:
+                answer = queued.result()
+                cluster.answered_at = time.monotonic()
+            except Exception:  # it failed: asked now, the read says why or falls back
+                pass
+        _LISTINGS[key] = answer if answer is not None else read(cluster.get)
     return _LISTINGS[key]
 
 

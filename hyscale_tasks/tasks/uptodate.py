@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from concurrent.futures import Future
 from functools import partial
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from hyscale_tasks import lines
 from hyscale_tasks.files import output_set_intact, sha256_file
@@ -31,6 +31,9 @@ from hyscale_tasks.stage_records import (
     last_push,
     read_manifests,
 )
+
+if TYPE_CHECKING:  # (a type only: the image code is imported when a probe needs it)
+    from hyscale_tasks.image.names import ImageName
 
 
 class OutputsIntact:
@@ -111,27 +114,27 @@ def _ask_registry(push: PushRecord) -> tuple[bool, str | None]:
     from hyscale_tasks.image.credentials import find_credentials
 
     try:
-        login = find_credentials(_host(push))
+        login = find_credentials(_image(push).host)
     except Exception:  # a probe must never raise; "not sure" means run the stage
         return False, None
     return _served(push, login)
 
 
-def _host(push: PushRecord) -> str:
+def _image(push: PushRecord) -> ImageName:
+    """The pushed image's name."""
     from hyscale_tasks.image.names import ImageName
 
-    return ImageName(str(push["registry"]), str(push["repository"]), str(push["tag"])).host
+    return ImageName(str(push["registry"]), str(push["repository"]), str(push["tag"]))
 
 
 def _served(push: PushRecord, login: Any) -> tuple[bool, str | None]:
     """Whether the registry serves the pushed digest, and a warning to print with the answer.
     Never raises (a probe must not). Given the login: a read queued ahead runs in a thread of
     its own, which must not import the Docker SDK (a credential store's lookup does)."""
-    from hyscale_tasks.image.names import ImageName
     from hyscale_tasks.image.registry import RegistryUnavailableError, served_digest
 
     try:
-        image = ImageName(str(push["registry"]), str(push["repository"]), str(push["tag"]))
+        image = _image(push)
         return served_digest(image, login) == push["digest"], None
     except RegistryUnavailableError as down:
         return True, (f"Registry {down.registry} is unavailable (it {down.what}): taking "
@@ -147,7 +150,7 @@ _REGISTRY_QUEUED: dict[tuple[Any, ...], Future[tuple[bool, str | None]]] = {}
 # What the run's probes will ask the registry and the cluster, said when their tasks are made:
 # the push records, and each deployed service's (deploy record, manifests index, namespace).
 _PLANNED_PUSHES: dict[Path, None] = {}
-_PLANNED_DEPLOYS: dict[Path, tuple[Path, Path, str]] = {}
+_PLANNED_DEPLOYS: dict[tuple[Path, Path, str], None] = {}
 _started: set[str] = set()  # which reads were queued ahead in this process: registry, cluster
 
 
@@ -162,7 +165,7 @@ def read_ahead() -> None:
     try:
         from hyscale_tasks.cluster.insync import read_ahead as read_cluster_ahead
 
-        read_cluster_ahead(_PLANNED_DEPLOYS.values())
+        read_cluster_ahead(_PLANNED_DEPLOYS)
     except Exception:  # only ever a head start: each probe still asks for what it needs
         return
 
@@ -184,7 +187,7 @@ def _registry_ahead() -> None:
             key = _registry_key(pushed)
             if key in _REGISTRY_ANSWERS or key in _REGISTRY_QUEUED:
                 continue
-            host = _host(pushed)
+            host = _image(pushed).host
             if host not in logins:  # looked up here: the SDK may be needed for it
                 logins[host] = find_credentials(host)
             _REGISTRY_QUEUED[key] = REGISTRY_READS.submit(partial(_served, pushed, logins[host]))
@@ -354,7 +357,7 @@ class ClusterAnswers:
         self.record = record
         self.manifests_index = manifests_index
         self.namespace = namespace
-        _PLANNED_DEPLOYS[record] = (record, manifests_index, namespace)
+        _PLANNED_DEPLOYS[(record, manifests_index, namespace)] = None
 
     def __call__(self, task: Any, values: Any) -> bool:
         spec = last_build_spec(self.build_spec)
@@ -383,7 +386,7 @@ class ClusterInSync:
         self.manifests_index = manifests_index
         self.namespace = namespace
         self.drift: str | None = None
-        _PLANNED_DEPLOYS[record] = (record, manifests_index, namespace)
+        _PLANNED_DEPLOYS[(record, manifests_index, namespace)] = None
 
     def __call__(self, task: Any, values: Any) -> bool:
         read_ahead()

@@ -23,14 +23,12 @@ import sys
 import threading
 
 CLUSTER_CODE = "hyscale_tasks.cluster.deploy"
-_started: set[str] = set()
 
 
 def import_cluster_code() -> None:
     """Start importing the deploy's modules in the background (once per process)."""
-    if CLUSTER_CODE in sys.modules or CLUSTER_CODE in _started:
+    if CLUSTER_CODE in sys.modules or _threads:
         return
-    _started.add(CLUSTER_CODE)
     # Not a daemon: a process that ends before the import is done waits for it rather than
     # tearing it down half-way.
     thread = threading.Thread(target=_import, args=(CLUSTER_CODE,), name="import-cluster-code")

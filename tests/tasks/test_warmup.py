@@ -18,7 +18,6 @@ def test_a_stage_starts_only_once_the_warm_up_import_is_done(
     (tmp_path / "slow_cluster_code.py").write_text("import time\ntime.sleep(0.5)\nDONE = True\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(warmup, "CLUSTER_CODE", "slow_cluster_code")
-    monkeypatch.setattr(warmup, "_started", set())
     monkeypatch.setattr(warmup, "_threads", [])
     seen: list[bool] = []
 
