@@ -93,10 +93,19 @@ class Cluster:
 
     def api_client(self) -> client.ApiClient:
         """A client of the tests' own (cluster-admin)."""
-        api: client.ApiClient = config.new_client_from_config(  # type: ignore[no-untyped-call]
-            config_file=str(self.env.admin_kubeconfig))
+        api = client.ApiClient(self.settings(self.env.admin_kubeconfig))
         self._clients.append(api)
         return api
+
+    def settings(self, kubeconfig: Path) -> client.Configuration:
+        """What the official client resolves from ``kubeconfig``. The certificate and key it
+        writes from the kubeconfig go in the test's folder, not in /tmp, where a test process
+        that is killed would leave them."""
+        settings = client.Configuration()
+        config.load_kube_config(  # type: ignore[no-untyped-call]
+            config_file=str(kubeconfig), client_configuration=settings,
+            temp_file_path=str(self._workdir / "client-files"))
+        return settings
 
     def dynamic_client(self) -> DynamicClient:
         """A dynamic client with its discovery cache in the test's folder (not the shared /tmp one)."""

@@ -29,6 +29,8 @@ import atexit
 import hashlib
 import http.client
 import json
+import multiprocessing
+import multiprocessing.util
 import os
 import shutil
 import ssl
@@ -76,6 +78,11 @@ def client_file_folder() -> Path:
     folder = Path(tempfile.mkdtemp(prefix="hyscale-kube-"))
     # registered before the client registers its own clean-up, so it runs after it (LIFO)
     atexit.register(shutil.rmtree, folder, True)
+    if multiprocessing.parent_process() is not None:
+        # A doit worker (-n N -P process) is a forked multiprocessing child, which ends with
+        # os._exit: no atexit handler runs there, and each worker left its copy of the client
+        # key behind in /tmp. Multiprocessing runs its own finalizers before that exit.
+        multiprocessing.util.Finalize(None, shutil.rmtree, (folder, True), exitpriority=0)
     return folder
 
 

@@ -10,7 +10,7 @@ import stat
 from pathlib import Path
 
 import yaml
-from kubernetes import client, config
+from kubernetes import client
 
 from testing.audit import writes
 from testing.cluster import Cluster
@@ -122,9 +122,7 @@ def test_an_exec_plugin_runs_again_once_the_server_refuses_its_kept_token(
 def _refused(cluster: Cluster, authorization: str) -> bool:
     """Whether the API server now refuses this Authorization header (its authenticator keeps a
     token's verdict for a few seconds)."""
-    settings = client.Configuration()
-    config.load_kube_config(config_file=str(cluster.kubeconfig),
-                            client_configuration=settings)
+    settings = cluster.settings(cluster.kubeconfig)
     settings.cert_file = settings.key_file = None
     settings.api_key = {"BearerToken": authorization}
     with client.ApiClient(settings) as api:
@@ -135,16 +133,25 @@ def _refused(cluster: Cluster, authorization: str) -> bool:
     return False
 
 
-def test_the_api_discovery_is_cached_privately_and_whole(new_app: NewApp) -> None:
+def test_parallel_deploys_share_a_private_discovery_and_leave_no_credentials(
+        new_app: NewApp, tmp_path: Path) -> None:
     """The dynamic client's discovery cache is the user's own file, written whole: deploy
     processes starting together (``-n 4 -P process``) never read half of one (the client's
-    default, a file in the shared /tmp rewritten in place, made them log ``load cache error``)."""
+    default, a file in the shared /tmp rewritten in place, made them log ``load cache error``).
+    And no worker leaves the client certificate and key it wrote from the kubeconfig in the temp
+    folder: a worker ends with os._exit, which skips atexit (one copy of the key per worker
+    was left in /tmp)."""
     app = new_app("discover")
     for name in ("one", "two", "three", "four"):
         app.web(name)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    app.extra_env["TMPDIR"] = str(temp)
 
     result = app.deploy(extra=["-n", "4", "-P", "process"])
 
+    assert result.returncode == 0 and len(result.executed) > 4, result.stdout + result.stderr
+    assert sorted(temp.rglob("*")) == []
     assert "cache error" not in result.stderr, result.stderr
     [cache] = (app.home / "cache" / "discovery").iterdir()
     assert stat.S_IMODE(cache.stat().st_mode) == 0o600

@@ -12,7 +12,7 @@ import subprocess
 from typing import Any
 
 import pytest
-from kubernetes import client, config
+from kubernetes import client
 from kubernetes.stream import stream
 
 from testing.cluster import Cluster, http_get
@@ -121,7 +121,7 @@ def test_a_pod_without_the_pull_secret_cannot_pull_the_test_image(cluster: Clust
 
 def test_the_tools_requests_are_in_the_audit_log(cluster: Cluster) -> None:
     namespace = cluster.namespace("kube")
-    tool = client.CoreV1Api(config.new_client_from_config(config_file=str(cluster.kubeconfig)))
+    tool = client.CoreV1Api(client.ApiClient(cluster.settings(cluster.kubeconfig)))
     mark = len(cluster.audit())
     tool.create_namespaced_config_map(namespace, {"metadata": {"name": "seen"}})  # type: ignore[arg-type]
     tool.read_namespaced_config_map("seen", namespace)
