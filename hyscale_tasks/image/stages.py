@@ -22,7 +22,7 @@ from hyscale_tasks.errors import HyscaleError
 from hyscale_tasks.image import build as builder
 from hyscale_tasks.image import push as pusher
 from hyscale_tasks.image import registry, reuse
-from hyscale_tasks.image.cleanup import clean_up
+from hyscale_tasks.image.cleanup import around_push
 from hyscale_tasks.image.client import connect
 from hyscale_tasks.image.credentials import RegistryCredentials, find_credentials
 from hyscale_tasks.image.inputs import INPUTS_LABEL
@@ -155,9 +155,9 @@ def run_push(build_record: Path, record: Path, log_path: Path, verbose: bool) ->
     registry.ping(target)
     client = connect()
     pusher.check_login(client, credentials)
-    with StreamLog(log_path, verbose) as log:
+    with around_push(client, f"{target.registry}/{target.repository}", target.tag,
+                     built["imageId"]), StreamLog(log_path, verbose) as log:
         digest = pusher.push(client, built["imageId"], target, credentials, log)
-    clean_up(client, f"{target.registry}/{target.repository}", target.tag)
     write_push(record, {
         "decision": built["decision"], "imageId": built["imageId"],
         "registry": target.registry, "repository": target.repository, "tag": target.tag,

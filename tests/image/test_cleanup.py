@@ -6,13 +6,17 @@ the registry keeps everything.
 
 from __future__ import annotations
 
+import contextlib
+import secrets
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import docker
 import pytest
 
+from hyscale_tasks.image.cleanup import clean_up
 from testing.registry import Registry
 from testing.workspace import NewApp, Workspace
 
@@ -72,3 +76,27 @@ def test_delete_after_build_removes_the_pushed_image_locally_and_the_next_run_do
         docker_client.images.get(pushed["imageId"])
     assert registry.served_digest(app.repository("web"), "1.0") == pushed["digest"]
     assert app.run("push:web").executed == []  # the registry serves it: nothing to rebuild
+
+
+def test_the_pushed_image_counts_as_the_newest_however_old_its_build(
+        registry: Registry, docker_client: Any, tmp_path: Path) -> None:
+    """The build cache can hand back an image built long ago (an artifact changed back): the
+    default policy then still keeps it, and removes the oldest of the others instead."""
+    repository = f"{registry.host}/cleanup-{secrets.token_hex(4)}"
+    built: list[str] = []
+    try:
+        for n in range(4):
+            (tmp_path / "Dockerfile").write_text(
+                f"FROM {registry.stack_image}\nLABEL imageowner=hyscale build={n}\n")
+            if built:  # creation times are listed in whole seconds: one build per second
+                time.sleep(max(0.0, 1.05 - (time.time() % 1.0)))
+            image, _ = docker_client.images.build(path=str(tmp_path), tag=f"{repository}:1.{n}")
+            built.append(image.id)
+
+        clean_up(docker_client, repository, "1.0", pushed=built[0])
+
+        assert _ours(docker_client, repository) == {built[0], built[2], built[3]}
+    finally:
+        for n in range(4):
+            with contextlib.suppress(docker.errors.ImageNotFound):
+                docker_client.images.remove(f"{repository}:1.{n}")
