@@ -112,6 +112,24 @@ def apply_service(client: DynamicClient, namespace: str, manifests: list[dict[st
     """Apply every manifest and prune what is gone; returns what is now applied."""
     ordered = apply_order(manifests)
     resources = [_resource(client, manifest) for manifest in ordered]
+    with ThreadPoolExecutor(max_workers=1) as listings:
+        # The prune's listings run while the objects are read and applied: what they find
+        # that this apply creates is kept anyway, as applied.
+        labelled = _labelled(client, namespace, ordered, listings)
+        applied, written = _apply(client, namespace, manifests, ordered, resources, previous,
+                                  report)
+        written += _prune(client, namespace, applied, previous, labelled(), report)
+    if not written:
+        # A CI runner without records meets what an earlier run deployed: say why nothing moved.
+        report("The cluster already runs these manifests: nothing was written")
+    return applied
+
+
+def _apply(client: DynamicClient, namespace: str, manifests: list[dict[str, Any]],
+           ordered: list[dict[str, Any]], resources: list[Any], previous: list[ObjectRef],
+           report: Report) -> tuple[list[ObjectRef], int]:
+    """Apply ``ordered`` (``manifests`` in apply order); returns what is applied and how many
+    objects were written."""
     lives = [_read(resource, manifest["metadata"]["name"], namespace,
                    f"{manifest['kind']} {manifest['metadata']['name']}")
              for resource, manifest in zip(resources, ordered, strict=True)]
@@ -146,11 +164,7 @@ def apply_service(client: DynamicClient, namespace: str, manifests: list[dict[st
         applied.append(ObjectRef(manifest["kind"], manifest["apiVersion"],
                                  manifest["metadata"]["name"], digest, object_version(now),
                                  shared=is_pull_secret(manifest)))
-    written += _prune(client, namespace, ordered, applied, previous, report)
-    if not written:
-        # A CI runner without records meets what an earlier run deployed: say why nothing moved.
-        report("The cluster already runs these manifests: nothing was written")
-    return applied
+    return applied, written
 
 
 def _keep_stamp(live: dict[str, Any] | None, extra: dict[str, str], digest: str) -> dict[str, str]:
@@ -266,21 +280,17 @@ def _read(resource: Any, name: str, namespace: str, what: str) -> dict[str, Any]
             return None
 
 
-def _prune(client: DynamicClient, namespace: str, manifests: list[dict[str, Any]],
-           applied: list[ObjectRef], previous: list[ObjectRef], report: Report) -> int:
-    """Delete what this service applied before and no longer generates (module doc); returns
-    how many objects were deleted."""
+def _prune(client: DynamicClient, namespace: str, applied: list[ObjectRef],
+           previous: list[ObjectRef], labelled: dict[tuple[str, str], str],
+           report: Report) -> int:
+    """Delete what this service applied before and no longer generates (module doc): what its
+    last deploy recorded and what carries its labels (``labelled``); returns how many objects
+    were deleted."""
     current = {(ref.kind, ref.name) for ref in applied}
     stale = {(ref.kind, ref.name): ref.api_version for ref in previous
              if not ref.shared and ref.kind != "PersistentVolumeClaim"}
-    labels = next(((m.get("metadata") or {}).get("labels") or {} for m in manifests
-                   if m.get("kind") in WORKLOAD_KINDS), {})
-    if APP_LABEL in labels and SERVICE_LABEL in labels:
-        selector = f"{APP_LABEL}={labels[APP_LABEL]},{SERVICE_LABEL}={labels[SERVICE_LABEL]}"
-        for (kind, api_version), names in zip(_PRUNED_KINDS, _labelled(
-                client, namespace, selector), strict=True):
-            for name in names:
-                stale.setdefault((kind, name), api_version)
+    for key, api_version in labelled.items():
+        stale.setdefault(key, api_version)
     deleted = 0
     for (kind, name), api_version in stale.items():
         if (kind, name) not in current:
@@ -289,12 +299,20 @@ def _prune(client: DynamicClient, namespace: str, manifests: list[dict[str, Any]
     return deleted
 
 
-def _labelled(client: DynamicClient, namespace: str, selector: str) -> list[list[str]]:
-    """The names of the objects of each of :data:`_PRUNED_KINDS` that ``selector`` selects,
-    listed at once (one listing per kind, on every deploy: in turn they added a tenth of a
-    second to each)."""
+def _labelled(client: DynamicClient, namespace: str, manifests: list[dict[str, Any]],
+              pool: ThreadPoolExecutor) -> Callable[[], dict[tuple[str, str], str]]:
+    """Start listing the objects of each of :data:`_PRUNED_KINDS` that carry the service's
+    labels, in ``pool``; the function returned waits for them and gives (kind, name) ->
+    apiVersion. One listing per kind, on every deploy: made before the applies, they added a
+    tenth of a second to each deploy, and in a thread each (a TLS handshake each) ~40 ms; one
+    thread, on one connection, while the objects are read and applied, ends as the applies do."""
+    labels = next(((m.get("metadata") or {}).get("labels") or {} for m in manifests
+                   if m.get("kind") in WORKLOAD_KINDS), {})
+    if APP_LABEL not in labels or SERVICE_LABEL not in labels:
+        return dict
+    selector = f"{APP_LABEL}={labels[APP_LABEL]},{SERVICE_LABEL}={labels[SERVICE_LABEL]}"
     resources = []
-    for kind, api_version in _PRUNED_KINDS:
+    for kind, api_version in _PRUNED_KINDS:  # (found here: the threads only send the listings)
         try:
             resources.append(client.resources.get(api_version=api_version, kind=kind))
         except ResourceNotFoundError:
@@ -308,8 +326,13 @@ def _labelled(client: DynamicClient, namespace: str, selector: str) -> list[list
         return [str(item.metadata.name) for item in items
                 if not (resource.kind == "Secret" and item.type == "kubernetes.io/dockerconfigjson")]
 
-    with ThreadPoolExecutor(max_workers=len(resources)) as pool:
-        return list(pool.map(names, resources))
+    listed = [pool.submit(names, resource) for resource in resources]
+
+    def found() -> dict[tuple[str, str], str]:
+        return {(kind, name): api_version
+                for (kind, api_version), listing in zip(_PRUNED_KINDS, listed, strict=True)
+                for name in listing.result()}
+    return found
 
 
 def _restart_unready_pods(client: DynamicClient, namespace: str, manifest: dict[str, Any],
