@@ -22,7 +22,7 @@ from hyscale_tasks.image.credentials import (
 )
 from hyscale_tasks.paths import ServicePaths, service_paths
 from hyscale_tasks.spec.references import outside_allowed
-from hyscale_tasks.tasks import actions, quick_exit, signals
+from hyscale_tasks.tasks import actions, quick_exit, signals, workers
 from hyscale_tasks.tasks.context import Context, loading, named_profile_files, project_dir, resolve
 from hyscale_tasks.tasks.discovery import ServiceEntry, discover_kept, signature
 from hyscale_tasks.tasks.names import task_name
@@ -253,13 +253,15 @@ def task_deploy() -> Iterator[TaskDict]:
 def doit_config() -> dict[str, Any]:
     """DOIT_CONFIG for a dodo file: per-app state under HYSCALE_HOME, a render by default.
 
-    Also makes Ctrl-C and SIGTERM end the run cleanly (tasks/signals.py), and takes the docker
+    Also makes Ctrl-C and SIGTERM end the run cleanly (tasks/signals.py), keeps a service's
+    stages in one worker under ``-n N`` (tasks/workers.py), and takes the docker
     config ``HYS_REGISTRY_CONFIG=true`` pipes in (image/credentials.py): this is the one
     function every way of loading the tasks calls, before any worker is started. The run's
     events go to the tool log through the reporter (tasks/reporter.py): doit's console one
     unless ``-r`` names another."""
     signals.install()
     quick_exit.install()
+    workers.install()
     ctx = resolve(project_dir())
     with loading():
         registry_config()  # read and checked now: a bad value is one error, before any stage
