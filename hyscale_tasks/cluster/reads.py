@@ -106,24 +106,34 @@ class Reads:
         return bytes(response.data or b"").decode("utf-8", "replace")
 
     def until_changed(self, path: str, doing: str, name: str, version: str,
-                      seconds: int, **path_params: str) -> None:
+                      seconds: int, **path_params: str) -> Live | None:
         """Return once the object ``name`` in the collection ``path`` changes after ``version``
-        (a watch's first event), or after ``seconds`` without a change. An ERROR event (the
-        version is too old to watch from) returns as well: the caller reads the object anew."""
+        (a watch's first event): the object as changed, so the caller need not read it again.
+        None after ``seconds`` without a change, and for an ERROR event (the version is too
+        old to watch from) or a deletion: the caller reads the object anew."""
         query = [("watch", "1"), ("fieldSelector", f"metadata.name={name}"),
                  ("resourceVersion", version), ("timeoutSeconds", str(seconds)),
                  ("allowWatchBookmarks", "false")]
         response = self._send(path, doing, query, path_params, (10, seconds + 10))
         raw = response.response
-        event = None
+        line = b""
         with api_errors(doing):
             try:
                 if response.status < 400:
-                    # the server ends the stream after ``seconds``; the first chunk is an event
-                    event = next(iter(raw.stream(4096)), None)
+                    # the server ends the stream after ``seconds``; each event is one line
+                    for chunk in raw.stream(4096):
+                        line += chunk
+                        if b"\n" in line:
+                            break
             finally:
                 # a stream read to its end keeps its connection for the next read
-                raw.close() if event is not None or response.status >= 400 else raw.release_conn()
+                raw.close() if line or response.status >= 400 else raw.release_conn()
+        try:
+            event = json.loads(line.split(b"\n", 1)[0]) if line else {}
+        except ValueError:
+            return None
+        changed = event.get("object") if event.get("type") in ("ADDED", "MODIFIED") else None
+        return Live(changed) if isinstance(changed, dict) else None
 
     def _send(self, path: str, doing: str, query: list[tuple[str, str]] | None,
               path_params: dict[str, str], deadline: Any) -> Any:

@@ -214,7 +214,6 @@ def wait_for_rollout(api: client.ApiClient, namespace: str, app: str, kind: str,
     since = datetime.now(UTC) - timedelta(seconds=CLOCK_SLACK)
     report(f"Waiting for {replicas} replica(s) of {name} to be ready (up to {limit:.0f}s)")
     while True:
-        workload = read_workload(reads, kind, namespace, name)
         if rolled_out(workload):
             return None
         rollout = _rollout(reads, namespace, app, kind, name, workload, since)
@@ -225,17 +224,20 @@ def wait_for_rollout(api: client.ApiClient, namespace: str, app: str, kind: str,
             return diagnose(reads, namespace, service, name, pods)
         if time.monotonic() > deadline:
             return _timed_out(reads, namespace, service, name, rollout, limit)
-        _until_changed(reads, kind, namespace, workload)
+        changed = _until_changed(reads, kind, namespace, workload)
+        workload = changed if changed is not None else read_workload(reads, kind, namespace,
+                                                                       name)
 
 
-def _until_changed(reads: Reads, kind: str, namespace: str, workload: Any) -> None:
-    """Return when the workload changes (the controller counts one more ready replica) or after
-    :data:`CHECK_EVERY` seconds: a watch from the version just read, so the wait notices a
+def _until_changed(reads: Reads, kind: str, namespace: str, workload: Any) -> Live | None:
+    """The workload once it changes (the controller counts one more ready replica), or None
+    after :data:`CHECK_EVERY` seconds: a watch from the version just read, so the wait notices a
     finished rollout the moment the controller reports it, not at the next poll; the pods'
     fatal states (which do not change the workload) are still looked at every few seconds."""
     meta = workload.metadata
-    reads.until_changed(WORKLOAD_PATHS[kind], f"watch {kind} {meta.name}", str(meta.name),
-                        str(meta.resource_version), CHECK_EVERY, namespace=namespace)
+    return reads.until_changed(WORKLOAD_PATHS[kind], f"watch {kind} {meta.name}",
+                               str(meta.name), str(meta.resource_version), CHECK_EVERY,
+                               namespace=namespace)
 
 
 def _timed_out(reads: Reads, namespace: str, service: ServiceSpec | None, name: str,
