@@ -75,10 +75,14 @@ def test_a_single_chain_runs_in_one_worker(tmp_path: Path) -> None:
 
 
 def test_a_failure_ends_the_run_as_under_doits_own_runner(tmp_path: Path) -> None:
+    """What depends on the failed task never runs, and the run's status is doit's. (Without
+    --continue, whether the other chain's next task started before the failure came back
+    depends on timing, under doit's runner as under this one.)"""
     for arguments in (["-n", "2"], ["-n", "2", "--continue"]):
         ours = _run(tmp_path, *arguments, "chain", fail_at="a-one")
         doits = _run(tmp_path, *arguments, "chain", fail_at="a-one", affine=False)
 
         assert ours[0] == doits[0] != 0, arguments
-        assert sorted(ours[1]) == sorted(doits[1]), arguments
-        assert "a-two" not in ours[1], arguments
+        assert {"a-two", "a-three"}.isdisjoint(ours[1]), arguments
+
+    assert sorted(ours[1]) == sorted(doits[1]) == ["a-one", "b-one", "b-three", "b-two"]
