@@ -20,8 +20,8 @@ from pathlib import Path
 
 import docker
 
-from hyscale_tasks.image.client import DockerError, docker_errors
-from hyscale_tasks.image.streams import StreamLog, follow
+from hyscale_tasks.image.client import docker_errors
+from hyscale_tasks.image.streams import DockerError, StreamLog, follow
 
 OWNER_LABEL = {"imageowner": "hyscale"}  # HyScale's label: the cleanup policy finds our images by it
 

@@ -16,13 +16,9 @@ import docker
 import requests
 import urllib3
 
-from hyscale_tasks.errors import HyscaleError
+from hyscale_tasks.image.streams import DockerError
 
 API_TIMEOUT = 600  # seconds; a build or a push streams for as long as it takes
-
-
-class DockerError(HyscaleError):
-    """The Docker engine could not do what a stage asked of it."""
 
 
 def connect() -> docker.DockerClient:

@@ -41,7 +41,10 @@ def context_files(context: Path, dockerfile: Path) -> list[str]:
 
 def _sent(context: Path, dockerfile: Path) -> set[str]:
     """What the docker SDK's matcher sends: files, and the folders it walked into."""
-    from docker.utils.build import exclude_paths  # (here: a no-op run never needs it)
+    # (here: a no-op run never needs it; through image/engine.py, which a build may be
+    # importing in the background: two threads importing the docker SDK get it half-done)
+    from hyscale_tasks.image import engine  # noqa: F401, I001  (first, as said above)
+    from docker.utils.build import exclude_paths
 
     try:
         relative_dockerfile = str(dockerfile.relative_to(context))

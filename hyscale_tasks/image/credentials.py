@@ -139,7 +139,11 @@ def find_credentials(registry: str | None) -> RegistryCredentials | None:
         where, sdk_args = REGISTRY_CONFIG, {"config_dict": copy.deepcopy(document)}
     if plain is not None:
         return plain
-    from docker import auth, errors  # imported here: loading tasks must not import docker
+    # Imported here, as loading tasks must not import docker; through image/engine.py, which a
+    # build may be importing in the background (two threads importing the docker SDK get it
+    # half-done).
+    from hyscale_tasks.image import engine  # noqa: F401, I001  (first, as said above)
+    from docker import auth, errors
 
     try:
         config = auth.load_config(**sdk_args)

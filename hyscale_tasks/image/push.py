@@ -12,11 +12,11 @@ import re
 
 import docker
 
-from hyscale_tasks.image.client import DockerError, docker_errors
+from hyscale_tasks.image.client import docker_errors
 from hyscale_tasks.image.credentials import RegistryCredentials
 from hyscale_tasks.image.names import ImageName
 from hyscale_tasks.image.registry import RegistryUnavailableError, is_loopback
-from hyscale_tasks.image.streams import StreamLog, follow
+from hyscale_tasks.image.streams import DockerError, StreamLog, follow
 from hyscale_tasks.registry_logins import login_fix, login_source, reads_registry_config
 
 

@@ -33,7 +33,7 @@ from hyscale_tasks.image.remote import RemoteImage, remote_image
 from hyscale_tasks.spec.references import user_dockerfile
 from hyscale_tasks.stage_records import BuildDecision, BuildSpecRecord, PushRecord
 
-if TYPE_CHECKING:  # (the stream log's module imports the docker SDK: a no-op check must not)
+if TYPE_CHECKING:  # (for the annotations only: a no-op check writes no stream log)
     from hyscale_tasks.image.streams import StreamLog
 
 IN_REGISTRY = "image for these inputs already in the registry"

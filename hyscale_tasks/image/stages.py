@@ -10,6 +10,10 @@ resolves to, and the local engine may not have it). Push record (``state/push.js
 registry, the digest it serves, nothing pushed. ``note`` in either says
 what the registry's answer changed, for the reporters (tasks/reasons.py). Both are written only
 when their content changes, so an unchanged image stops the chain.
+
+The docker SDK (~0.1 s to import) comes with image/engine.py, imported where the engine is first
+used: a build reads its inputs and asks the registry while it is imported in the background
+(tasks/warmup.py).
 """
 
 from __future__ import annotations
@@ -19,11 +23,7 @@ from typing import cast
 
 from hyscale_tasks import lines
 from hyscale_tasks.errors import HyscaleError
-from hyscale_tasks.image import build as builder
-from hyscale_tasks.image import push as pusher
 from hyscale_tasks.image import registry, reuse
-from hyscale_tasks.image.cleanup import around_push
-from hyscale_tasks.image.client import connect
 from hyscale_tasks.image.credentials import RegistryCredentials, find_credentials
 from hyscale_tasks.image.inputs import INPUTS_LABEL
 from hyscale_tasks.image.names import ImageName, local_tag, target_name
@@ -85,15 +85,17 @@ def run_build(build_spec_record: Path, dockerfiles: Path, record: Path, context_
 
 def _make(spec: BuildSpecRecord, inputs: reuse.BuildInputs, log: StreamLog) -> ImageLocation:
     """Build (or, for a stack image as is, pull) the image here; its part of the record."""
-    client = connect()
+    from hyscale_tasks.image import engine  # (the docker SDK: module doc)
+
+    client = engine.connect()
     if inputs.decision == "stack-image":
-        return _here(spec, inputs, builder.pull(client, str(inputs.stack_image), log))
+        return _here(spec, inputs, engine.pull(client, str(inputs.stack_image), log))
     assert inputs.context is not None and inputs.dockerfile is not None
-    request = builder.BuildRequest(inputs.context, inputs.dockerfile, _local_tag(spec),
+    request = engine.BuildRequest(inputs.context, inputs.dockerfile, _local_tag(spec),
                                    inputs.buildargs or {}, inputs.target,
                                    {INPUTS_LABEL: inputs.digest},
                                    generated=inputs.decision == "generate")
-    return _here(spec, inputs, builder.build(client, request, log))
+    return _here(spec, inputs, engine.build(client, request, log))
 
 
 def _here(spec: BuildSpecRecord, inputs: reuse.BuildInputs, image_id: str) -> ImageLocation:
@@ -114,7 +116,9 @@ def _pushed_from_here(pushed: PushRecord | None, remote: RemoteImage) -> bool:
             or pushed.get("digest") not in remote.digests:
         return False
     try:
-        return builder.image_exists(connect(), remote.image_id)
+        from hyscale_tasks.image import engine  # (the docker SDK: module doc)
+
+        return engine.image_exists(engine.connect(), remote.image_id)
     except HyscaleError:  # no engine: the registry's image is the one to use
         return False
 
@@ -129,7 +133,9 @@ def _built_here(previous: BuildRecord | None, inputs: str) -> bool:
     if previous is None or previous.get("inputs") != inputs or \
             previous.get("source") not in ("built", "pulled") or not previous.get("imageId"):
         return False
-    return builder.image_exists(connect(), str(previous["imageId"]))
+    from hyscale_tasks.image import engine  # (the docker SDK: module doc)
+
+    return engine.image_exists(engine.connect(), str(previous["imageId"]))
 
 
 def _say(note: str) -> None:
@@ -148,16 +154,18 @@ def run_push(build_record: Path, record: Path, log_path: Path, verbose: bool) ->
     if built.get("source") == "registry":
         _record_registry_image(built, target, credentials, record, log_path)
         return
+    from hyscale_tasks.image import engine  # (the docker SDK: module doc)
+
     if credentials is None:
-        raise pusher.missing_login(target.host)
+        raise engine.missing_login(target.host)
     # Asked first, with our own deadline: a registry that is down says so, in seconds, where
     # the engine's login check would call it a login failure after its own, longer timeout.
     registry.ping(target)
-    client = connect()
-    pusher.check_login(client, credentials)
-    with around_push(client, f"{target.registry}/{target.repository}", target.tag,
-                     built["imageId"]), StreamLog(log_path, verbose) as log:
-        digest = pusher.push(client, built["imageId"], target, credentials, log)
+    client = engine.connect()
+    engine.check_login(client, credentials)
+    with engine.around_push(client, f"{target.registry}/{target.repository}", target.tag,
+                            built["imageId"]), StreamLog(log_path, verbose) as log:
+        digest = engine.push(client, built["imageId"], target, credentials, log)
     write_push(record, {
         "decision": built["decision"], "imageId": built["imageId"],
         "registry": target.registry, "repository": target.repository, "tag": target.tag,

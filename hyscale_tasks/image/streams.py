@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
-from hyscale_tasks.image.client import DockerError
+from hyscale_tasks.errors import HyscaleError
 
 TAIL_LINES = 15
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -59,6 +59,11 @@ class StreamLog:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class DockerError(HyscaleError):
+    """The Docker engine could not do what a stage asked of it. (Here, beside the reader of the
+    engine's streams, which raises it: neither imports the docker SDK, image/engine.py.)"""
 
 
 def follow(events: Iterable[dict[str, Any]], log: StreamLog, doing: str) -> list[dict[str, Any]]:

@@ -36,7 +36,7 @@ from hyscale_tasks.stage_records import (
     read_manifests,
 )
 from hyscale_tasks.tasks.uptodate import records_written, rendered_manifests
-from hyscale_tasks.tasks.warmup import import_cluster_code, settle
+from hyscale_tasks.tasks.warmup import CLUSTER_CODE, IMAGE_CODE, import_ahead, settle
 
 P = ParamSpec("P")
 Values = dict[str, Any]  # what a python-action returns for doit to keep with the task
@@ -123,10 +123,9 @@ def render_manifests(deploy_spec_record: str, push_record: str, folder: str, ind
 @reports_errors
 def build_stage(build_spec_record: str, dockerfiles: str, build_record: str, context_cache: str,
                 log: str, verbose: bool) -> Values:
-    from hyscale_tasks.image.stages import run_build  # (imports the docker SDK)
+    from hyscale_tasks.image.stages import run_build  # (not the docker SDK: tasks/warmup.py)
 
-    # (after the docker SDK's import: the two would otherwise contend for the same modules)
-    import_cluster_code()
+    import_ahead(IMAGE_CODE, CLUSTER_CODE)  # the SDK while the build asks the registry
     run_build(Path(build_spec_record), Path(dockerfiles), Path(build_record), Path(context_cache),
               Path(log), verbose)
     return records_written(build_record)
@@ -134,7 +133,7 @@ def build_stage(build_spec_record: str, dockerfiles: str, build_record: str, con
 
 @reports_errors
 def push_stage(build_record: str, push_record: str, log: str, verbose: bool) -> Values:
-    from hyscale_tasks.image.stages import run_push  # (imports the docker SDK)
+    from hyscale_tasks.image.stages import run_push  # (its docker SDK: image/engine.py)
 
     run_push(Path(build_record), Path(push_record), Path(log), verbose)
     return records_written(push_record)

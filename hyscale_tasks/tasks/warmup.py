@@ -1,12 +1,14 @@
-"""Importing the cluster code ahead of the deploy, while the Docker engine builds.
+"""Importing the docker SDK and the cluster code ahead of their use, while a build waits.
 
 A deploy's first step is importing the official kubernetes client and what it pulls in (about
 0.3 s of CPU here), and the stage before it, a build, spends about a second waiting for the
-engine with the CPU idle. So the build starts that import in a thread of its own, in whichever
-process runs it: ``doit`` without ``-n`` runs every stage in the doit process, ``-n 1`` in its one
-worker, so the deploy finds the import done. Under ``-n N`` the deploy may run in another worker;
-that worker imports the client itself, as it would have anyway, and the import here cost only
-CPU the build left idle (a worker that runs a build of a first deploy runs deploys too).
+engine with the CPU idle; the build itself needs the docker SDK (~0.1 s) only once it has read
+its inputs and asked the registry whether the image is there already. So the build starts both
+imports in one thread of its own, the SDK first, in whichever process runs it (``doit`` without
+``-n`` runs every stage in the doit process, ``-n N`` a service's stages in one worker:
+tasks/workers.py), and the build and the deploy find them done. The SDK's import and the build's
+first use of it meet at one module's import lock (image/engine.py), and nothing else of the
+build imports a module while it runs.
 
 A stage does not start while the import runs (:func:`settle`).
 
@@ -22,16 +24,18 @@ import importlib
 import sys
 import threading
 
+IMAGE_CODE = "hyscale_tasks.image.engine"
 CLUSTER_CODE = "hyscale_tasks.cluster.deploy"
 
 
-def import_cluster_code() -> None:
-    """Start importing the deploy's modules in the background (once per process)."""
-    if CLUSTER_CODE in sys.modules or _threads:
+def import_ahead(*modules: str) -> None:
+    """Start importing ``modules``, one after the other, in the background (once per process)."""
+    wanted = [module for module in modules if module not in sys.modules]
+    if not wanted or _threads:
         return
     # Not a daemon: a process that ends before the import is done waits for it rather than
     # tearing it down half-way.
-    thread = threading.Thread(target=_import, args=(CLUSTER_CODE,), name="import-cluster-code")
+    thread = threading.Thread(target=_import, args=(wanted,), name="import-ahead")
     _threads.append(thread)
     thread.start()
 
@@ -51,8 +55,9 @@ def settle() -> None:
 _threads: list[threading.Thread] = []
 
 
-def _import(module: str) -> None:
-    try:
-        importlib.import_module(module)
-    except Exception:  # the deploy imports it again and reports what is wrong, if anything
-        sys.modules.pop(module, None)
+def _import(modules: list[str]) -> None:
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except Exception:  # the stage imports it again and reports what is wrong, if anything
+            sys.modules.pop(module, None)

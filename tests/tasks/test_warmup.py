@@ -4,7 +4,6 @@ every stage waits for it first."""
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,20 +14,19 @@ from hyscale_tasks.tasks.actions import reports_errors
 
 def test_a_stage_starts_only_once_the_warm_up_import_is_done(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "slow_cluster_code.py").write_text("import time\ntime.sleep(0.5)\nDONE = True\n")
+    for name in ("slow_image_code", "slow_cluster_code"):
+        (tmp_path / f"{name}.py").write_text("import time\ntime.sleep(0.3)\nDONE = True\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(warmup, "CLUSTER_CODE", "slow_cluster_code")
     monkeypatch.setattr(warmup, "_threads", [])
     seen: list[bool] = []
 
     @reports_errors
     def stage() -> None:
-        seen.append("slow_cluster_code" in sys.modules and
-                    getattr(sys.modules["slow_cluster_code"], "DONE", False))
+        seen.extend(name in sys.modules and getattr(sys.modules[name], "DONE", False)
+                    for name in ("slow_image_code", "slow_cluster_code"))
 
-    started = time.monotonic()
-    warmup.import_cluster_code()
+    warmup.import_ahead("slow_image_code", "slow_cluster_code")
     stage()
-    assert seen == [True]  # the module was whole when the stage began
-    assert time.monotonic() - started >= 0.5
+    assert seen == [True, True]  # both modules were whole when the stage began
+    monkeypatch.delitem(sys.modules, "slow_image_code")
     monkeypatch.delitem(sys.modules, "slow_cluster_code")
