@@ -92,9 +92,9 @@ def _make(spec: BuildSpecRecord, inputs: reuse.BuildInputs, log: StreamLog) -> I
         return _here(spec, inputs, engine.pull(client, str(inputs.stack_image), log))
     assert inputs.context is not None and inputs.dockerfile is not None
     request = engine.BuildRequest(inputs.context, inputs.dockerfile, _local_tag(spec),
-                                   inputs.buildargs or {}, inputs.target,
-                                   {INPUTS_LABEL: inputs.digest},
-                                   generated=inputs.decision == "generate")
+                                  inputs.buildargs or {}, inputs.target,
+                                  {INPUTS_LABEL: inputs.digest},
+                                  generated=inputs.decision == "generate")
     return _here(spec, inputs, engine.build(client, request, log))
 
 
