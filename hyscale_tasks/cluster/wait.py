@@ -225,8 +225,9 @@ def wait_for_rollout(api: client.ApiClient, namespace: str, app: str, kind: str,
         if time.monotonic() > deadline:
             return _timed_out(reads, namespace, service, name, rollout, limit)
         changed = _until_changed(reads, kind, namespace, workload)
-        workload = changed if changed is not None else read_workload(reads, kind, namespace,
-                                                                       name)
+        if changed is None:  # no change in time, or not one the event could say: read it
+            changed = read_workload(reads, kind, namespace, name)
+        workload = changed
 
 
 def _until_changed(reads: Reads, kind: str, namespace: str, workload: Any) -> Live | None:

@@ -6,9 +6,9 @@ engine with the CPU idle; the build itself needs the docker SDK (~0.1 s) only on
 its inputs and asked the registry whether the image is there already. So the build starts both
 imports in one thread of its own, the SDK first, in whichever process runs it (``doit`` without
 ``-n`` runs every stage in the doit process, ``-n N`` a service's stages in one worker:
-tasks/workers.py), and the build and the deploy find them done. The SDK's import and the build's
-first use of it meet at one module's import lock (image/engine.py), and nothing else of the
-build imports a module while it runs.
+tasks/workers.py), and the build and the deploy find them done. The build's every use of the
+SDK, its lazy imports too, goes through one module (image/engine.py): the thread's import and
+the build meet at that module's import lock, never inside the SDK's own packages.
 
 A stage does not start while the import runs (:func:`settle`).
 
@@ -16,6 +16,8 @@ Not done without a build (a prop changed), though the deploy's worker then waits
 process checks the other services: started as the spec stage ended, the import moved the apply
 of one prop change 20 ms earlier under ``-n 1`` and 0.14 s later under ``-n 4`` (the next stage
 in that worker waited for it, the deploy ran in another and imported again; median of 6-8).
+That was measured before a service's stages stayed in one worker (tasks/workers.py), and not
+measured again since.
 """
 
 from __future__ import annotations
@@ -45,8 +47,9 @@ def settle() -> None:
     Two threads that import packages sharing dependencies can each get the other's
     half-initialized module: a build importing the docker SDK while this imported the kubernetes
     client failed on requests (``cannot import name ... from partially initialized module``).
-    So the import runs only while its process does no other import: the rest of the stage that
-    started it, which imported what it needs first, and the wait for doit's next job."""
+    So the import runs only beside the rest of the stage that started it (which imports nothing
+    it does not reach through image/engine.py, the module the thread imports first) and beside
+    the wait for doit's next job."""
     for thread in _threads:
         if thread is not threading.current_thread():
             thread.join()
